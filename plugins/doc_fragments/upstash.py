@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The options every plugin of this collection shares. Keep in step with
+    # plugins/module_utils/_api_client.py:api_argument_spec().
+    DOCUMENTATION = r"""
+options:
+  email:
+    description:
+      - E-mail address of the Upstash account, used as the HTTP basic auth user name.
+      - Required. If not set, the value of the E(UPSTASH_EMAIL) environment variable is used.
+    type: str
+  api_key:
+    description:
+      - API key of the Upstash account, used as the HTTP basic auth password.
+      - Required. If not set, the value of the E(UPSTASH_API_KEY) environment variable is used.
+      - It never appears in results, warnings or error messages.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Upstash Developer API.
+      - Point it at any endpoint that speaks the same API, for example the emulator shipped in
+        this collection's C(emulator/) directory.
+      - If not set, the value of the E(UPSTASH_API_URL) environment variable is used, then the default.
+    type: str
+    default: https://api.upstash.com
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of O(api_url).
+      - Only set to V(false) for test endpoints you control.
+      - If not set, the value of the E(UPSTASH_VALIDATE_CERTS) environment variable is used, then the default.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path of a PEM CA bundle used to verify the server certificate instead of the system store.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for one request to connect, and then for each read.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times to retry a request that got HTTP 429 or 5xx, a connection error or a read timeout.
+      - Retries back off exponentially and honour a C(Retry-After) header (waiting at most 60 seconds).
+      - V(0) means exactly one try.
+    type: int
+    default: 3
+  redact:
+    description:
+      - Mask secrets in the results with C(********).
+      - A connector C(properties) value whose key contains C(password), C(passwd), C(secret), C(token),
+        C(credential), C(apikey), C(api.key), C(api_key), C(private.key), C(access.key) or C(jaas)
+        (in any case) is masked; a URL with a password keeps everything but the password;
+        a top-level C(user_password) is masked.
+      - Keys are never removed. V(false) returns the values exactly as the API sent them.
+    type: bool
+    default: true
+requirements:
+  - requests >= 2.25.0
+notes:
+  - Upstash discontinued its Kafka service on 2025-03-11. Use O(api_url) to talk to any endpoint
+    that still speaks the Upstash Developer API v2, such as the bundled emulator.
+"""
+
+    # Extra configuration sources only non-module plugins (the lookup) can read.
+    PLUGINS = r"""
+options:
+  email:
+    env:
+      - name: UPSTASH_EMAIL
+    vars:
+      - name: upstash_email
+  api_key:
+    env:
+      - name: UPSTASH_API_KEY
+    vars:
+      - name: upstash_api_key
+  api_url:
+    env:
+      - name: UPSTASH_API_URL
+    vars:
+      - name: upstash_api_url
+  validate_certs:
+    env:
+      - name: UPSTASH_VALIDATE_CERTS
+"""
+
+    CONNECTOR_FILTERS = r"""
+options:
+  name:
+    description:
+      - Only return connectors with exactly this name.
+      - A filter that matches nothing returns an empty list, not a failure.
+    type: str
+  connector_id:
+    description:
+      - Only return the connector with this id.
+      - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
+    type: str
+"""

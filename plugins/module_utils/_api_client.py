@@ -1,0 +1,388 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one client of the Upstash Developer API used by every plugin of this collection.
+
+It owns HTTP (session, auth, TLS, timeouts), retries and the mapping of every failure to an
+UpstashError whose message is one sentence that never contains the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from urllib.parse import quote, urlsplit
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    Retry = object
+else:
+    HAS_REQUESTS = True
+
+COLLECTION_VERSION = "1.0.0"
+USER_AGENT = "ansible-upstash.cloud/%s" % COLLECTION_VERSION
+DEFAULT_API_URL = "https://api.upstash.com"
+
+# Statuses the API documents nothing about; 429 and 5xx are treated as transient.
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 10.0
+# A server asking for a longer pause than this would stall an unattended run for too long.
+RETRY_AFTER_MAX = 60.0
+
+_ID_PATTERN = re.compile(r"\A[A-Za-z0-9_-]+\Z")
+_WHITESPACE = re.compile(r"\s+")
+_API_MESSAGE_MAX = 200
+
+
+def api_argument_spec():
+    """The options every plugin of this collection shares, as an AnsibleModule argument spec."""
+    from ansible.module_utils.basic import env_fallback
+
+    return dict(
+        email=dict(type="str", fallback=(env_fallback, ["UPSTASH_EMAIL"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["UPSTASH_API_KEY"])),
+        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["UPSTASH_API_URL"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["UPSTASH_VALIDATE_CERTS"])),
+        ca_path=dict(type="path"),
+        timeout=dict(type="float", default=30.0),
+        retries=dict(type="int", default=3),
+        redact=dict(type="bool", default=True),
+    )
+
+
+API_OPTION_NAMES = ("email", "api_key", "api_url", "validate_certs", "ca_path", "timeout", "retries")
+
+
+class UpstashError(Exception):
+    """A failure worth one sentence to the user; str() is that sentence."""
+
+
+class UpstashConfigError(UpstashError):
+    """The options are unusable; nothing was sent."""
+
+
+class UpstashHTTPError(UpstashError):
+    """The API answered with an error status."""
+
+    def __init__(self, message, status):
+        super().__init__(message)
+        self.status = status
+
+
+class UpstashConnectionError(UpstashError):
+    """The API could not be reached or did not answer in time."""
+
+
+class UpstashResponseError(UpstashError):
+    """The API answered 2xx with a body that is not the JSON shape expected."""
+
+
+def validate_id(value, what):
+    """Refuse anything but letters, digits, '-' and '_' so an id can never change the request path."""
+    if not isinstance(value, str) or not _ID_PATTERN.match(value):
+        shown = repr(value) if isinstance(value, str) else "a value of type %s" % type(value).__name__
+        raise UpstashConfigError(
+            "Invalid %s %s: it must be a non-empty string of letters, digits, '-' and '_'." % (what, shown)
+        )
+    return value
+
+
+class _BoundedRetry(Retry):
+    """urllib3 Retry whose Retry-After wait is capped, so the total wait stays bounded."""
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        if seconds is None:
+            return None
+        return min(seconds, RETRY_AFTER_MAX)
+
+
+def _build_retry(retries):
+    kwargs = dict(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        redirect=5,
+        backoff_factor=BACKOFF_FACTOR,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset(["GET"]),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    try:
+        return _BoundedRetry(backoff_max=BACKOFF_MAX, **kwargs)
+    except TypeError:  # urllib3 < 2 has no backoff_max argument
+        return _BoundedRetry(**kwargs)
+
+
+def _root_cause(exc):
+    """The innermost exception behind a requests/urllib3 wrapper chain."""
+    seen = set()
+    current = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, "reason", None)
+        if not isinstance(inner, BaseException):
+            args = getattr(current, "args", ())
+            inner = args[0] if args and isinstance(args[0], BaseException) else None
+        if inner is None:
+            inner = current.__cause__ or current.__context__
+        if not isinstance(inner, BaseException):
+            break
+        current = inner
+    return current
+
+
+def _describe_cause(exc):
+    cause = _root_cause(exc)
+    text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
+    # urllib3 prefixes messages with a repr such as "<HTTPConnection object at 0x7f...>:"
+    text = re.sub(r"<[^>]*object at 0x[0-9a-fA-F]+>:?\s*", "", text)
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", text)
+    text = _WHITESPACE.sub(" ", text).strip().rstrip(".")
+    if len(text) > _API_MESSAGE_MAX:
+        text = text[:_API_MESSAGE_MAX] + "..."
+    return text or type(cause).__name__
+
+
+def api_message(body_bytes):
+    """The API's own words from an error body: a JSON error/message field, or its plain text."""
+    text = body_bytes.decode("utf-8", "replace").strip()
+    if not text:
+        return "(empty body)"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(data.get(key), str) and data[key].strip():
+                text = data[key]
+                break
+    elif isinstance(data, str):
+        text = data
+    elif text[:1] == "<":
+        return "an HTML page"
+    text = _WHITESPACE.sub(" ", text).strip()
+    if len(text) > _API_MESSAGE_MAX:
+        text = text[:_API_MESSAGE_MAX] + "..."
+    return text
+
+
+def _json_kind(value):
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON list"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if value is None:
+        return "JSON null"
+    return "a JSON number"
+
+
+class UpstashClient:
+    """Talks to one API endpoint with one set of credentials."""
+
+    def __init__(self, email=None, api_key=None, api_url=DEFAULT_API_URL, validate_certs=True, ca_path=None,
+                 timeout=30.0, retries=3):
+        if not HAS_REQUESTS:
+            raise UpstashConfigError("The Python library requests is required by upstash.cloud but is not installed.")
+        if not email:
+            raise UpstashConfigError("No account e-mail given: set the email option or the UPSTASH_EMAIL environment variable.")
+        if not api_key:
+            raise UpstashConfigError("No API key given: set the api_key option or the UPSTASH_API_KEY environment variable.")
+        self._api_key = api_key
+        self.base_url, self.host = self._parse_api_url(api_url or DEFAULT_API_URL)
+        self.timeout = self._positive_number(timeout, "timeout")
+        self.retries = self._retry_count(retries)
+
+        session = requests.Session()
+        session.auth = (email, api_key)
+        session.headers["User-Agent"] = USER_AGENT
+        session.headers["Accept"] = "application/json"
+        # Passed on every request: a session-wide verify loses to REQUESTS_CA_BUNDLE in requests.
+        self._verify = bool(validate_certs) and (ca_path or True)
+        adapter = HTTPAdapter(max_retries=_build_retry(self.retries))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
+
+    @staticmethod
+    def _parse_api_url(api_url):
+        try:
+            parts = urlsplit(api_url)
+            port = parts.port
+        except (ValueError, TypeError, AttributeError):
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UpstashConfigError(
+                "Invalid api_url %r: it must be an http:// or https:// URL with a host name." % (api_url,)
+            )
+        if parts.username is not None or parts.password is not None:
+            raise UpstashConfigError(
+                "Invalid api_url: it must not contain credentials; use the email and api_key options instead."
+            )
+        host = parts.hostname if port is None else "%s:%s" % (parts.hostname, port)
+        base_url = "%s://%s%s" % (parts.scheme, parts.netloc, parts.path.rstrip("/"))
+        return base_url, host
+
+    @staticmethod
+    def _positive_number(value, name):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = 0.0
+        if not number > 0:
+            raise UpstashConfigError("Invalid %s %r: it must be a number of seconds greater than 0." % (name, value))
+        return number
+
+    @staticmethod
+    def _retry_count(value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise UpstashConfigError("Invalid retries %r: it must be a whole number of 0 or more." % (value,))
+        return value
+
+    def _scrub(self, text):
+        return text.replace(self._api_key, "********") if self._api_key else text
+
+    def _error(self, cls, message, *args):
+        return cls(self._scrub(message), *args)
+
+    def _get(self, path, not_found):
+        """GET base_url + path and return the raw body of a 2xx answer."""
+        url = self.base_url + path
+        try:
+            response = self._session.get(url, timeout=self.timeout, verify=self._verify)
+            body = response.content
+        except requests.exceptions.SSLError as exc:
+            raise self._error(
+                UpstashConnectionError,
+                "TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
+                "or validate_certs to false for a test endpoint." % (self.host, _describe_cause(exc)),
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise self._error(
+                UpstashConnectionError,
+                "Timed out connecting to %s after %g seconds (%d tries)." % (self.host, self.timeout, self.retries + 1),
+            )
+        except (requests.exceptions.ReadTimeout, requests.exceptions.Timeout):
+            raise self._error(
+                UpstashConnectionError,
+                "Timed out after %g seconds waiting for %s to answer GET %s (%d tries)."
+                % (self.timeout, self.host, path, self.retries + 1),
+            )
+        except requests.exceptions.TooManyRedirects:
+            raise self._error(UpstashConnectionError, "Too many redirects from %s for GET %s." % (self.host, path))
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise self._error(
+                UpstashConnectionError,
+                "The answer from %s to GET %s was cut off before its end (%s)." % (self.host, path, _describe_cause(exc)),
+            )
+        except requests.exceptions.RequestException as exc:
+            raise self._error(
+                UpstashConnectionError,
+                "Could not connect to %s for GET %s: %s." % (self.host, path, _describe_cause(exc)),
+            )
+        status = response.status_code
+        if 200 <= status < 300:
+            return body
+        said = api_message(body)
+        if status in (401, 403):
+            raise self._error(
+                UpstashHTTPError,
+                "Authentication failed at %s (HTTP %d: %s); check the email and api_key options "
+                "(or UPSTASH_EMAIL and UPSTASH_API_KEY)." % (self.host, status, said),
+                status,
+            )
+        if status == 404 and not_found:
+            raise self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, self.host, said), status)
+        tries = " after %d tries" % (self.retries + 1) if status in RETRY_STATUSES and self.retries else ""
+        raise self._error(
+            UpstashHTTPError, "HTTP %d from %s for GET %s%s: %s." % (status, self.host, path, tries, said), status
+        )
+
+    def _decode(self, body, path, expected):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._error(
+                UpstashResponseError,
+                "The answer from %s to GET %s is not valid UTF-8 text; expected %s." % (self.host, path, expected),
+            )
+        try:
+            return json.loads(text)
+        except ValueError:
+            stripped = text.lstrip()
+            if stripped[:1] == "<":
+                what = "an HTML page"
+            elif not stripped:
+                what = "an empty body"
+            elif stripped[:1] in "[{":
+                what = "truncated or malformed JSON"
+            else:
+                what = "text that is not JSON"
+            raise self._error(
+                UpstashResponseError,
+                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, what, expected),
+            )
+
+    def _get_object_list(self, path, not_found, item):
+        expected = "a JSON list of %s objects" % item
+        data = self._decode(self._get(path, not_found), path, expected)
+        if not isinstance(data, list):
+            raise self._error(
+                UpstashResponseError,
+                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, _json_kind(data), expected),
+            )
+        for index, entry in enumerate(data):
+            if not isinstance(entry, dict):
+                raise self._error(
+                    UpstashResponseError,
+                    "The answer from %s to GET %s is a JSON list whose item %d is %s; expected %s."
+                    % (self.host, path, index, _json_kind(entry), expected),
+                )
+        return data
+
+    def list_connectors(self, cluster_id):
+        """Every connector of one Kafka cluster, in API order."""
+        validate_id(cluster_id, "cluster_id")
+        return self._get_object_list(
+            "/v2/kafka/connectors/%s" % quote(cluster_id, safe=""), "Kafka cluster %r" % cluster_id, "connector"
+        )
+
+    def get_connector(self, connector_id):
+        """One connector by its id."""
+        validate_id(connector_id, "connector_id")
+        path = "/v2/kafka/connector/%s" % quote(connector_id, safe="")
+        expected = "a JSON connector object"
+        data = self._decode(self._get(path, "Kafka connector %r" % connector_id), path, expected)
+        if not isinstance(data, dict):
+            raise self._error(
+                UpstashResponseError,
+                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, _json_kind(data), expected),
+            )
+        return data
+
+    def list_clusters(self):
+        """Every Kafka cluster of the account, in API order."""
+        return self._get_object_list("/v2/kafka/clusters", None, "cluster")
+
+
+def client_from_options(options):
+    """Build a client from a mapping holding the shared option names (module params or lookup options)."""
+    return UpstashClient(**dict((name, options.get(name)) for name in API_OPTION_NAMES if options.get(name) is not None))

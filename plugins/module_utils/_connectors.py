@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Pure functions over the API's connector and cluster objects: filtering and redaction. No I/O."""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "********"
+
+# Lower-case fragments of a property key that mark its value as a secret.
+SECRET_KEY_MARKERS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "api.key",
+    "api_key",
+    "private.key",
+    "access.key",
+    "jaas",
+)
+
+# scheme://user:password@host... ; the password may hold ':' or '@', the host part may not
+# hold '@', so the match ends at the last '@' before the host.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^/?#\s]+)@(?=[^@/?#\s]*(?:[/?#\s]|$))"
+)
+
+
+def is_secret_key(key):
+    lowered = str(key).lower()
+    return any(marker in lowered for marker in SECRET_KEY_MARKERS)
+
+
+def mask_url_passwords(text):
+    """Replace the password of every URL in text by REDACTED, keeping scheme, user, host, path and query."""
+    if "://" not in text:
+        return text
+    return _URL_PASSWORD.sub(lambda match: match.group("head") + REDACTED + "@", text)
+
+
+def _redact_value(value):
+    if isinstance(value, str):
+        return mask_url_passwords(value)
+    if isinstance(value, dict):
+        return _redact_properties(value)
+    if isinstance(value, list):
+        return [_redact_value(item) for item in value]
+    return value
+
+
+def _redact_properties(properties):
+    redacted = {}
+    for key, value in properties.items():
+        if value is not None and is_secret_key(key):
+            redacted[key] = REDACTED
+        else:
+            redacted[key] = _redact_value(value)
+    return redacted
+
+
+def redact_connector(connector):
+    """A copy of one connector with its secrets masked; every key is kept."""
+    redacted = dict(connector)
+    properties = connector.get("properties")
+    if isinstance(properties, dict):
+        redacted["properties"] = _redact_properties(properties)
+    if redacted.get("user_password") is not None:
+        redacted["user_password"] = REDACTED
+    return redacted
+
+
+def redact_cluster(cluster):
+    """A copy of one cluster with its password masked; every key is kept."""
+    redacted = dict(cluster)
+    if redacted.get("password") is not None:
+        redacted["password"] = REDACTED
+    return redacted
+
+
+def select_connectors(connectors, name=None, connector_id=None):
+    """The connectors matching every filter given, in their original order."""
+    return [
+        connector
+        for connector in connectors
+        if (name is None or connector.get("name") == name)
+        and (connector_id is None or connector.get("connector_id") == connector_id)
+    ]
+
+
+def shape_connectors(connectors, name=None, connector_id=None, redact=True):
+    """Filter, then redact: what the module and the lookup hand back to a playbook."""
+    selected = select_connectors(connectors, name=name, connector_id=connector_id)
+    if not redact:
+        return selected
+    return [redact_connector(connector) for connector in selected]

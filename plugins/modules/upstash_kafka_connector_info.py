@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: upstash_kafka_connector_info
+short_description: List the connectors of an Upstash Kafka cluster
+version_added: 1.0.0
+description:
+  - Lists the connectors of one Upstash Kafka cluster through the Upstash Developer API
+    (C(GET /v2/kafka/connectors/{cluster_id})) and returns them as facts to assert against,
+    loop over or render in templates.
+  - Read-only; never changes anything.
+author:
+  - upstash.cloud maintainers
+extends_documentation_fragment:
+  - upstash.cloud.upstash
+  - upstash.cloud.upstash.connector_filters
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to show a diff of.
+  action_group:
+    support: full
+    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
+    membership:
+      - upstash.cloud.upstash
+options:
+  cluster_id:
+    description:
+      - Id of the Kafka cluster whose connectors are listed.
+      - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: List every connector of a cluster (credentials from UPSTASH_EMAIL / UPSTASH_API_KEY)
+  upstash.cloud.upstash_kafka_connector_info:
+    cluster_id: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
+  register: kafka
+
+- name: Compliance check, fail the play if any connector is failed
+  ansible.builtin.assert:
+    that:
+      - kafka.connectors | selectattr('state', 'equalto', 'failed') | list | length == 0
+    fail_msg: >-
+      Failed connectors:
+      {{ kafka.connectors | selectattr('state', 'equalto', 'failed') | map(attribute='name') | join(', ') }}
+
+- name: Only the connector named mongo-sink
+  upstash.cloud.upstash_kafka_connector_info:
+    cluster_id: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
+    name: mongo-sink
+    email: ops@example.com
+    api_key: "{{ vault_upstash_api_key }}"
+  register: mongo
+
+- name: Set credentials once for every upstash.cloud module in a block
+  module_defaults:
+    group/upstash.cloud.upstash:
+      email: ops@example.com
+      api_key: "{{ vault_upstash_api_key }}"
+  block:
+    - name: List connectors
+      upstash.cloud.upstash_kafka_connector_info:
+        cluster_id: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
+      register: kafka
+"""
+
+RETURN = r"""
+connectors:
+  description:
+    - The connectors of the cluster in the order the API sent them, after the O(name) and
+      O(connector_id) filters.
+    - Every field the API sent is kept as sent, including fields not listed here, except that
+      secrets are masked when O(redact=true).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    connector_id:
+      description: Id of the connector.
+      type: str
+      returned: always
+      sample: 2b9c4e1a-7f3d-4c8e-9a1b-6d5e4f3a2b1c
+    name:
+      description: Name of the connector.
+      type: str
+      returned: always
+      sample: mongo-sink
+    cluster_id:
+      description: Id of the Kafka cluster the connector belongs to.
+      type: str
+      returned: always
+      sample: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
+    customer_id:
+      description: Account the connector belongs to.
+      type: str
+      returned: when sent by the API
+      sample: ops@example.com
+    creation_time:
+      description: When the connector was created, in seconds since the epoch.
+      type: int
+      returned: when sent by the API
+      sample: 1700000000
+    deletion_time:
+      description: When the connector was deleted, in seconds since the epoch, or 0.
+      type: int
+      returned: when sent by the API
+      sample: 0
+    state:
+      description: State of the connector, such as C(running), C(failed), C(paused) or C(pending).
+      type: str
+      returned: always
+      sample: running
+    state_error_message:
+      description: Why the connector is in its state, when it failed.
+      type: str
+      returned: when sent by the API
+      sample: ""
+    connector_state:
+      description: State reported by the Kafka Connect runtime.
+      type: str
+      returned: when sent by the API
+      sample: RUNNING
+    tasks:
+      description: Tasks of the connector, each with C(id), C(state) and C(trace).
+      type: list
+      elements: dict
+      returned: when sent by the API
+      sample: [{"id": 0, "state": "RUNNING", "trace": ""}]
+    topics:
+      description: Topics the connector reads or writes.
+      type: list
+      elements: str
+      returned: when sent by the API
+      sample: ["orders"]
+    connector_class:
+      description: Java class of the connector.
+      type: str
+      returned: when sent by the API
+      sample: com.mongodb.kafka.connect.MongoSinkConnector
+    properties:
+      description: Configuration of the connector; secret values are masked when O(redact=true).
+      type: dict
+      returned: when sent by the API
+      sample: {"connection.uri": "mongodb+srv://appuser:********@cluster0.example.net/db"}
+    encoded_username:
+      description: Encoded user name the connector runs as.
+      type: str
+      returned: when sent by the API
+      sample: dXNlcg==
+    user_password:
+      description: Password of the connector user; C(********) when O(redact=true).
+      type: str
+      returned: when sent by the API
+      sample: "********"
+    TTL:
+      description: Time to live reported by the API.
+      type: int
+      returned: when sent by the API
+      sample: 0
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    UpstashError,
+    api_argument_spec,
+    client_from_options,
+    validate_id,
+)
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_connectors
+
+
+def main():
+    argument_spec = api_argument_spec()
+    argument_spec.update(
+        cluster_id=dict(type="str", required=True),
+        name=dict(type="str"),
+        connector_id=dict(type="str"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    params = module.params
+    try:
+        validate_id(params["cluster_id"], "cluster_id")
+        if params["connector_id"] is not None:
+            validate_id(params["connector_id"], "connector_id")
+        client = client_from_options(params)
+        connectors = client.list_connectors(params["cluster_id"])
+    except UpstashError as exc:
+        module.fail_json(msg=str(exc))
+
+    module.exit_json(
+        changed=False,
+        connectors=shape_connectors(
+            connectors, name=params["name"], connector_id=params["connector_id"], redact=params["redact"]
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+import responses
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.loader import lookup_loader
+
+API = "http://127.0.0.1:9"
+KEY = "lookup-unit-key-5d0a"
+CONNECTORS = {
+    "c1": [{"connector_id": "a", "name": "mongo-sink", "state": "running", "properties": {"jaas": "x", "u": "s://n:p@h"}}],
+    "c2": [{"connector_id": "b", "name": "pg-source", "state": "failed"},
+           {"connector_id": "c", "name": "mongo-sink", "state": "paused"}],
+}
+CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
+
+
+@pytest.fixture
+def lookup():
+    return lookup_loader.get("upstash.cloud.upstash_kafka_connectors")
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for cluster, connectors in CONNECTORS.items():
+            mock.get(API + "/v2/kafka/connectors/" + cluster, json=connectors)
+        mock.get(API + "/v2/kafka/connectors/gone", status=404, json={"error": "cluster not found"})
+        yield mock
+
+
+def ids(connectors):
+    return [c["connector_id"] for c in connectors]
+
+
+def test_terms_are_flattened_in_order(lookup, api):
+    assert ids(lookup.run(["c2", "c1"], variables={}, **CREDENTIALS)) == ["b", "c", "a"]
+    assert ids(lookup.run([["c1", "c2"]], variables={}, **CREDENTIALS)) == ["a", "b", "c"]
+
+
+def test_redaction_on_by_default_and_off_on_request(lookup, api):
+    assert lookup.run(["c1"], variables={}, **CREDENTIALS)[0]["properties"] == {"jaas": "********", "u": "s://n:********@h"}
+    assert lookup.run(["c1"], variables={}, redact=False, **CREDENTIALS)[0]["properties"] == {"jaas": "x", "u": "s://n:p@h"}
+
+
+def test_filters(lookup, api):
+    assert ids(lookup.run(["c1", "c2"], variables={}, name="mongo-sink", **CREDENTIALS)) == ["a", "c"]
+    assert ids(lookup.run(["c1", "c2"], variables={}, connector_id="b", **CREDENTIALS)) == ["b"]
+    assert lookup.run(["c1"], variables={}, name="none", **CREDENTIALS) == []
+
+
+def test_options_from_variables(lookup, api):
+    variables = dict(upstash_email="ops@example.com", upstash_api_key=KEY, upstash_api_url=API)
+    assert ids(lookup.run(["c1"], variables=variables)) == ["a"]
+
+
+def test_options_from_environment(lookup, api, monkeypatch):
+    monkeypatch.setenv("UPSTASH_EMAIL", "ops@example.com")
+    monkeypatch.setenv("UPSTASH_API_KEY", KEY)
+    monkeypatch.setenv("UPSTASH_API_URL", API)
+    assert ids(lookup.run(["c1"], variables={})) == ["a"]
+
+
+def test_missing_key_names_option_and_variable(lookup, api, monkeypatch):
+    monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1"], variables={}, email="ops@example.com", api_url=API)
+    assert "api_key" in str(caught.value) and "UPSTASH_API_KEY" in str(caught.value)
+    assert len(api.calls) == 0
+
+
+@pytest.mark.parametrize("terms", [[], ["c1", "bad/id"], [7], ["c1", None]])
+def test_bad_terms_fail_before_any_request(lookup, api, terms):
+    with pytest.raises(AnsibleLookupError):
+        lookup.run(terms, variables={}, **CREDENTIALS)
+    assert len(api.calls) == 0
+
+
+def test_api_errors_raise_lookup_error_without_the_key(lookup, api):
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1", "gone"], variables={}, **CREDENTIALS)
+    assert "'gone'" in str(caught.value) and "not found" in str(caught.value)
+    assert KEY not in str(caught.value)

@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+import requests
+import responses
+import yaml
+
+from ansible_collections.upstash.cloud.plugins.module_utils import _api_client
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
+    COLLECTION_VERSION,
+    UpstashClient,
+    UpstashConfigError,
+    UpstashConnectionError,
+    UpstashError,
+    UpstashHTTPError,
+    UpstashResponseError,
+    client_from_options,
+)
+
+API = "https://api.example.test"
+EMAIL = "ops@example.com"
+KEY = "unit-test-api-key-4b7e1c"
+CLUSTER = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
+LIST_URL = API + "/v2/kafka/connectors/" + CLUSTER
+CONNECTORS = [{"connector_id": "a", "name": "one", "state": "running"}, {"connector_id": "b", "name": "two", "state": "failed"}]
+
+
+def client(**overrides):
+    options = dict(email=EMAIL, api_key=KEY, api_url=API, retries=3, timeout=5)
+    options.update(overrides)
+    return UpstashClient(**options)
+
+
+def fail_with(exc_type, call):
+    with pytest.raises(exc_type) as caught:
+        call()
+    message = str(caught.value)
+    assert KEY not in message
+    assert "Traceback" not in message
+    return message
+
+
+@responses.activate
+def test_list_connectors_sends_basic_auth_and_user_agent():
+    responses.get(LIST_URL, json=CONNECTORS)
+    assert client().list_connectors(CLUSTER) == CONNECTORS
+
+    request = responses.calls[0].request
+    expected = "Basic " + base64.b64encode(("%s:%s" % (EMAIL, KEY)).encode()).decode()
+    assert request.headers["Authorization"] == expected
+    assert request.headers["User-Agent"] == "ansible-upstash.cloud/%s" % COLLECTION_VERSION
+    assert request.headers["Accept"] == "application/json"
+
+
+def test_user_agent_version_matches_galaxy_yml():
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+    with open(os.path.join(root, "galaxy.yml")) as handle:
+        assert yaml.safe_load(handle)["version"] == COLLECTION_VERSION
+
+
+@responses.activate
+def test_api_url_path_prefix_and_trailing_slash():
+    responses.get("http://127.0.0.1:8080/proxy/v2/kafka/connectors/" + CLUSTER, json=[])
+    assert client(api_url="http://127.0.0.1:8080/proxy/").list_connectors(CLUSTER) == []
+
+
+@responses.activate
+def test_get_connector_and_list_clusters():
+    responses.get(API + "/v2/kafka/connector/a", json=CONNECTORS[0])
+    responses.get(API + "/v2/kafka/clusters", json=[{"cluster_id": CLUSTER, "name": "prod"}])
+    assert client().get_connector("a") == CONNECTORS[0]
+    assert client().list_clusters() == [{"cluster_id": CLUSTER, "name": "prod"}]
+
+
+@pytest.mark.parametrize("bad_id", ["a/b", "a?b", "a%2fb", "a b", "..", "", "ü", "a\nb", None, 5, ["x"]])
+@responses.activate
+def test_bad_ids_are_refused_before_any_request(bad_id):
+    message = fail_with(UpstashConfigError, lambda: client().list_connectors(bad_id))
+    assert "cluster_id" in message
+    fail_with(UpstashConfigError, lambda: client().get_connector(bad_id))
+    assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (dict(email=None), ["email", "UPSTASH_EMAIL"]),
+        (dict(email=""), ["email", "UPSTASH_EMAIL"]),
+        (dict(api_key=None), ["api_key", "UPSTASH_API_KEY"]),
+        (dict(api_url="ftp://example.net"), ["api_url"]),
+        (dict(api_url="not a url"), ["api_url"]),
+        (dict(api_url="https://user:%s@example.net" % KEY), ["api_url", "credentials"]),
+        (dict(timeout=0), ["timeout"]),
+        (dict(timeout="soon"), ["timeout"]),
+        (dict(retries=-1), ["retries"]),
+    ],
+)
+def test_unusable_options_are_refused(options, words):
+    message = fail_with(UpstashConfigError, lambda: client(**options))
+    for word in words:
+        assert word in message
+
+
+@responses.activate
+def test_client_from_options_uses_defaults_for_missing_values():
+    responses.get("https://api.upstash.com/v2/kafka/clusters", json=[])
+    built = client_from_options(dict(email=EMAIL, api_key=KEY, api_url=None, timeout=None, retries=None, redact=True))
+    assert built.base_url == "https://api.upstash.com"
+    assert built.timeout == 30.0 and built.retries == 3
+    assert built.list_clusters() == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@responses.activate
+def test_auth_failures_point_at_credentials(status):
+    responses.get(LIST_URL, status=status, json={"error": "Unauthorized"})
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
+    assert "Authentication failed" in message
+    assert "HTTP %d" % status in message
+    assert "email" in message and "api_key" in message
+    assert EMAIL not in message
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_not_found_names_the_id():
+    responses.get(LIST_URL, status=404, body="cluster not found")
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
+    assert CLUSTER in message and "not found" in message and "HTTP 404" in message
+
+
+@responses.activate
+def test_persistent_server_error_is_retried_then_reported_with_api_text():
+    responses.get(LIST_URL, status=503, json={"message": "maintenance window"})
+    message = fail_with(UpstashHTTPError, lambda: client(retries=2).list_connectors(CLUSTER))
+    assert "HTTP 503" in message and "maintenance window" in message and "3 tries" in message
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_transient_errors_then_success():
+    responses.get(LIST_URL, status=500, body="oops")
+    responses.get(LIST_URL, status=429, body="slow down")
+    responses.get(LIST_URL, json=CONNECTORS)
+    assert client().list_connectors(CLUSTER) == CONNECTORS
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_retries_zero_means_one_request():
+    responses.get(LIST_URL, status=502, body="bad gateway")
+    fail_with(UpstashHTTPError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_client_errors_are_not_retried():
+    responses.get(LIST_URL, status=400, json={"error": "bad request"})
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
+    assert "HTTP 400" in message and "bad request" in message
+    assert len(responses.calls) == 1
+
+
+def test_retry_after_is_bounded():
+    class FakeResponse:
+        headers = {"Retry-After": "3600"}
+
+        def getheader(self, name, default=None):
+            return self.headers.get(name, default)
+
+    retry = _api_client._build_retry(3)
+    assert retry.get_retry_after(FakeResponse()) == _api_client.RETRY_AFTER_MAX
+    assert retry.total == 3 and 429 in retry.status_forcelist
+
+
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (requests.exceptions.ConnectTimeout("connect timed out"), ["Timed out connecting", "api.example.test"]),
+        (requests.exceptions.ReadTimeout("read timed out"), ["Timed out", "api.example.test"]),
+        (requests.exceptions.SSLError("CERTIFICATE_VERIFY_FAILED"), ["certificate verification", "ca_path", "validate_certs"]),
+        (requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")), ["Connection refused", "api.example.test"]),
+        (requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"), ["cut off", "api.example.test"]),
+        (requests.exceptions.TooManyRedirects("too many"), ["redirects"]),
+    ],
+)
+@responses.activate
+def test_transport_failures_become_one_sentence(exc, words):
+    responses.get(LIST_URL, body=exc)
+    message = fail_with(UpstashConnectionError, lambda: client().list_connectors(CLUSTER))
+    for word in words:
+        assert word in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "body, content_type, words",
+    [
+        (b"<html><body>Bad gateway</body></html>", "text/html", ["HTML page", "JSON list of connector objects"]),
+        (b'{"connectors": []}', "application/json", ["JSON object", "JSON list of connector objects"]),
+        (b'["one", "two"]', "application/json", ["item 0 is a JSON string"]),
+        (b'[{"name": "a"}, 7]', "application/json", ["item 1 is a JSON number"]),
+        (b'[{"name": "\xff\xfe"}]', "application/json", ["not valid UTF-8"]),
+        (b'[{"name": "a"}, {"na', "application/json", ["truncated or malformed JSON"]),
+        (b"", "application/json", ["empty body"]),
+        (b"null", "application/json", ["JSON null"]),
+        (b"OK", "text/plain", ["text that is not JSON"]),
+    ],
+)
+@responses.activate
+def test_bad_shapes_are_named(body, content_type, words):
+    responses.get(LIST_URL, body=body, content_type=content_type)
+    message = fail_with(UpstashResponseError, lambda: client().list_connectors(CLUSTER))
+    for word in words:
+        assert word in message
+
+
+@responses.activate
+def test_get_connector_wants_an_object():
+    responses.get(API + "/v2/kafka/connector/a", json=[CONNECTORS[0]])
+    message = fail_with(UpstashResponseError, lambda: client().get_connector("a"))
+    assert "JSON list" in message and "connector object" in message
+
+
+@responses.activate
+def test_api_key_echoed_by_the_server_is_scrubbed():
+    responses.get(LIST_URL, status=500, body="bad key %s for %s" % (KEY, EMAIL))
+    message = fail_with(UpstashHTTPError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert "********" in message
+
+
+@pytest.mark.parametrize(
+    "options, verify",
+    [(dict(validate_certs=False), False), (dict(ca_path="/etc/ssl/custom.pem"), "/etc/ssl/custom.pem")],
+)
+@responses.activate
+def test_validate_certs_and_ca_path_win_over_requests_ca_bundle(monkeypatch, options, verify):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    responses.get(LIST_URL, json=[])
+    client(**options).list_connectors(CLUSTER)
+    assert responses.calls[0].request.req_kwargs["verify"] == verify
+    assert responses.calls[0].request.req_kwargs["timeout"] == 5
+
+
+def test_every_error_is_an_upstash_error():
+    for cls in (UpstashConfigError, UpstashConnectionError, UpstashHTTPError, UpstashResponseError):
+        assert issubclass(cls, UpstashError)
+
+
+def test_missing_requests_is_reported(monkeypatch):
+    monkeypatch.setattr(_api_client, "HAS_REQUESTS", False)
+    message = fail_with(UpstashConfigError, client)
+    assert "requests" in message

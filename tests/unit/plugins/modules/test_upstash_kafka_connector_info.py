@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_connector_info
+
+API = "http://127.0.0.1:9"
+KEY = "module-unit-key-81f2"
+CLUSTER = "prod-1"
+LIST_URL = API + "/v2/kafka/connectors/" + CLUSTER
+CONNECTORS = [
+    {"connector_id": "a", "name": "mongo-sink", "state": "running",
+     "properties": {"connection.uri": "mongodb://app:pw1@db.example.net/x", "db.password": "pw2"}, "new_field": 1},
+    {"connector_id": "b", "name": "pg-source", "state": "failed", "user_password": "pw3", "properties": None},
+]
+
+
+def run_module(capsys, **args):
+    """Run the module in-process and return (exit code, parsed JSON result, raw stdout)."""
+    params = dict(email="ops@example.com", api_key=KEY, api_url=API, cluster_id=CLUSTER)
+    params.update(args)
+    params = dict((k, v) for k, v in params.items() if v is not None)
+    with patch_module_args(params):
+        with pytest.raises(SystemExit) as exited:
+            upstash_kafka_connector_info.main()
+    out = capsys.readouterr().out
+    return exited.value.code, json.loads(out), out
+
+
+@responses.activate
+def test_lists_connectors_in_api_order_redacted(capsys):
+    responses.get(LIST_URL, json=CONNECTORS)
+    code, result, out = run_module(capsys)
+    assert code == 0
+    assert result["changed"] is False
+    assert [c["connector_id"] for c in result["connectors"]] == ["a", "b"]
+    first = result["connectors"][0]
+    assert first["new_field"] == 1
+    assert first["properties"] == {"connection.uri": "mongodb://app:********@db.example.net/x", "db.password": "********"}
+    assert result["connectors"][1]["user_password"] == "********"
+    assert "pw1" not in out and "pw2" not in out and "pw3" not in out
+    assert KEY not in out
+
+
+@responses.activate
+def test_redact_false_returns_raw_values(capsys):
+    responses.get(LIST_URL, json=CONNECTORS)
+    code, result, _ = run_module(capsys, redact=False)
+    assert code == 0
+    assert result["connectors"] == CONNECTORS
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (dict(name="pg-source"), ["b"]),
+    (dict(connector_id="a"), ["a"]),
+    (dict(name="pg-source", connector_id="a"), []),
+    (dict(name="nothing"), []),
+])
+@responses.activate
+def test_filters(capsys, filters, expected):
+    responses.get(LIST_URL, json=CONNECTORS)
+    code, result, _ = run_module(capsys, **filters)
+    assert code == 0
+    assert [c["connector_id"] for c in result["connectors"]] == expected
+
+
+@responses.activate
+def test_check_mode_still_reads(capsys):
+    responses.get(LIST_URL, json=CONNECTORS)
+    code, result, _ = run_module(capsys, _ansible_check_mode=True)
+    assert code == 0 and result["changed"] is False and len(result["connectors"]) == 2
+
+
+@responses.activate
+def test_credentials_from_environment(capsys, monkeypatch):
+    monkeypatch.setenv("UPSTASH_EMAIL", "env@example.com")
+    monkeypatch.setenv("UPSTASH_API_KEY", KEY)
+    monkeypatch.setenv("UPSTASH_API_URL", API)
+    responses.get(LIST_URL, json=[])
+    code, result, _ = run_module(capsys, email=None, api_key=None, api_url=None)
+    assert code == 0 and result["connectors"] == []
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("missing, words", [("email", ["email", "UPSTASH_EMAIL"]), ("api_key", ["api_key", "UPSTASH_API_KEY"])])
+@responses.activate
+def test_missing_credentials_fail_naming_option_and_variable(capsys, monkeypatch, missing, words):
+    monkeypatch.delenv("UPSTASH_EMAIL", raising=False)
+    monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
+    code, result, _ = run_module(capsys, **{missing: None})
+    assert code == 1 and result["failed"] is True
+    for word in words:
+        assert word in result["msg"]
+    assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize("args", [dict(cluster_id="../clusters"), dict(connector_id="a b")])
+@responses.activate
+def test_bad_ids_fail_before_any_request(capsys, args):
+    code, result, _ = run_module(capsys, **args)
+    assert code == 1 and "letters, digits" in result["msg"]
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_api_failure_is_one_clean_message(capsys):
+    responses.get(LIST_URL, status=401, body="bad credentials")
+    code, result, out = run_module(capsys)
+    assert code == 1
+    assert "Authentication failed" in result["msg"]
+    assert KEY not in out and "Traceback" not in out
+    assert "exception" not in result
+
+
+def test_missing_requests_uses_ansible_message(capsys, monkeypatch):
+    monkeypatch.setattr(upstash_kafka_connector_info, "HAS_REQUESTS", False)
+    code, result, _ = run_module(capsys)
+    assert code == 1
+    assert "Failed to import the required Python library (requests)" in result["msg"]
