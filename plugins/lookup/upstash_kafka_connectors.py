@@ -99,6 +99,13 @@ def _flatten(terms):
 
 
 class LookupModule(LookupBase):
+    def _option(self, name):
+        value, origin = self.get_option_and_origin(name)
+        # Values read from host/play variables arrive untemplated ("{{ vault_key }}").
+        if isinstance(value, str) and str(origin).startswith("var"):
+            value = self._templar.template(value)
+        return value
+
     def run(self, terms, variables=None, **kwargs):
         if not HAS_REQUESTS:
             raise AnsibleLookupError(missing_required_lib("requests"))
@@ -114,7 +121,7 @@ class LookupModule(LookupBase):
                 validate_id(cluster_id, "cluster_id")
             if connector_id is not None:
                 validate_id(connector_id, "connector_id")
-            client = client_from_options(dict((option, self.get_option(option)) for option in API_OPTION_NAMES))
+            client = client_from_options(dict((option, self._option(option)) for option in API_OPTION_NAMES))
             connectors = []
             for cluster_id in cluster_ids:
                 connectors.extend(client.list_connectors(cluster_id))

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Integration fixtures: the collection built and installed from a tarball, the emulator as a real
+HTTP server on 127.0.0.1, and a runner for real ansible-playbook processes."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import types
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
+EMULATOR = os.path.join(ROOT, "emulator", "upstash_emulator.py")
+BIN = os.path.dirname(sys.executable)
+
+EMAIL = "it@example.com"
+# Distinctive so a leak into any output is unmistakable.
+API_KEY = "upk-it-7f3a9c2e5b1d"
+PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
+STAGING = "staging_cluster-02"
+EMPTY = "e0e0e0e0-0000-4000-8000-000000000003"
+
+
+@pytest.fixture(scope="session")
+def it():
+    """The names and secrets the integration tests share with the emulator."""
+    return types.SimpleNamespace(email=EMAIL, api_key=API_KEY, prod=PROD, staging=STAGING, empty=EMPTY)
+
+
+class Emulator:
+    """A running emulator process and its control API."""
+
+    def __init__(self, process, url):
+        self.process = process
+        self.url = url
+
+    def _control(self, path, payload=None):
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="GET" if data is None else "POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def stats(self):
+        return self._control("stats")
+
+    def reset(self):
+        self._control("reset", {})
+
+    def fault(self, mode, count=1, **params):
+        self._control("fault", dict(params, mode=mode, count=count))
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_emulator(*args):
+    process = subprocess.Popen(
+        [sys.executable, EMULATOR, "--port", "0", "--email", EMAIL, "--api-key", API_KEY] + list(args),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline().strip()
+    if not line.startswith("UPSTASH_API_URL="):
+        process.kill()
+        raise RuntimeError("emulator did not start: %r" % line)
+    return Emulator(process, line.split("=", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def emulator_process():
+    emulator = start_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def emulator(emulator_process):
+    emulator_process.reset()
+    yield emulator_process
+    emulator_process.reset()
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory):
+    """Build the collection tarball from this checkout and install it, as a user would."""
+    work = tmp_path_factory.mktemp("collection")
+    subprocess.run(
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "build", ROOT, "--output-path", str(work), "--force"],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    tarball = glob.glob(str(work / "upstash-cloud-*.tar.gz"))
+    assert len(tarball) == 1, tarball
+    installed = work / "collections"
+    subprocess.run(
+        [os.path.join(BIN, "ansible-galaxy"), "collection", "install", tarball[0], "-p", str(installed), "--force"],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    return str(installed)
+
+
+@pytest.fixture
+def ansible(collections_path, emulator, tmp_path):
+    """Run a playbook from tests/integration/playbooks against the emulator and return its output.
+
+    Every run, passing or failing, is checked for a traceback and for the API key."""
+
+    def run(playbook, *args, expect_rc=0, env=None, credentials="env", extra_vars=None):
+        environment = dict(os.environ)
+        for name in list(environment):
+            if name.startswith(("UPSTASH_", "ANSIBLE_")):
+                del environment[name]
+        environment.update(
+            ANSIBLE_COLLECTIONS_PATH=collections_path,
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            PATH=BIN + os.pathsep + environment.get("PATH", ""),
+        )
+        if credentials == "env":
+            environment.update(UPSTASH_EMAIL=EMAIL, UPSTASH_API_KEY=API_KEY, UPSTASH_API_URL=emulator.url)
+        environment.update(env or {})
+        variables = dict(
+            emulator_url=emulator.url, prod=PROD, staging=STAGING, empty=EMPTY, output_dir=str(tmp_path),
+        )
+        variables.update(extra_vars or {})
+        command = [
+            os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, playbook),
+            "-e", json.dumps(variables),
+        ] + list(args)
+        result = subprocess.run(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, timeout=300, cwd=str(tmp_path))
+        assert result.returncode == expect_rc, result.stdout[-6000:]
+        assert "Traceback" not in result.stdout, result.stdout[-6000:]
+        assert API_KEY not in result.stdout
+        return result.stdout
+
+    return run

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Real ansible-playbook runs against the emulator, with the collection installed from its tarball."""
+
+from __future__ import annotations
+
+SECRETS = ("Mongo-Pa55w0rd", "Pg-Secret-123", "s3-Secret-Key", "Es-User-Pass", "trust-me")
+
+
+def credential_vars(it, emulator, **overrides):
+    return dict(dict(it_email=it.email, it_api_key=it.api_key, emulator_url=emulator.url), **overrides)
+
+
+def test_module_lists_filters_and_redacts(ansible, emulator):
+    ansible("module.yml")
+    # one request per module task, no more
+    assert emulator.stats()["requests"] == 7
+
+
+def test_module_in_check_mode(ansible):
+    output = ansible("module.yml", "--check")
+    assert "changed=0" in output
+
+
+def test_redacted_results_leak_no_secret_at_high_verbosity(ansible):
+    output = ansible("lookup.yml", "-vvvv")
+    # redact=false results are only asserted on, never printed: everything printed is redacted
+    for secret in SECRETS:
+        if secret != "Pg-Secret-123":
+            assert secret not in output
+
+
+def test_module_defaults_group(ansible, emulator, it):
+    ansible("module_defaults.yml", credentials=None, extra_vars=credential_vars(it, emulator))
+    log = emulator.stats()["requests_log"]
+    assert len(log) == 1 and log[0]["authorization"]
+
+
+def test_lookup_query_loop_and_template(ansible, tmp_path, it):
+    ansible("lookup.yml")
+    report = (tmp_path / "connectors.md").read_text()
+    lines = report.splitlines()
+    assert lines[0] == "# Connectors of " + it.prod
+    assert "| pg-source | failed | - |" in lines
+    assert "| mongo-sink | running | mongodb+srv://appuser:********@cluster0.example.net/orders?retryWrites=true |" in lines
+    assert "Mongo-Pa55w0rd" not in report
+
+
+def test_lookup_credentials_from_variables(ansible, emulator, it):
+    ansible("lookup_vars.yml", credentials=None, extra_vars=credential_vars(it, emulator))
+    assert emulator.stats()["requests"] == 1
+
+
+def test_missing_credentials_name_the_environment_variable(ansible, emulator, it):
+    output = ansible("module_defaults.yml", expect_rc=2, credentials=None,
+                     extra_vars=credential_vars(it, emulator, it_email=""))
+    assert "UPSTASH_EMAIL" in output
+    assert emulator.stats()["requests"] == 0
+
+
+def test_failures_are_clean_and_keyless_at_high_verbosity(ansible, emulator):
+    output = ansible("errors.yml", "-vvvv")
+    # the bad ids never reach the API: wrong key, unknown cluster (module and lookup) only
+    assert emulator.stats()["requests"] == 3
+    assert "wrong-key-3c9d" not in output
