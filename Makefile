@@ -29,7 +29,7 @@ sanity: venv
 	PATH="$(BIN):$$PATH" tests/ansible_test.sh sanity --python $(PYTHON_VERSION)
 
 lint: venv
-	cd tests && PATH="$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH= $(BIN)/ansible-lint --offline ..
+	PATH="$(BIN):$$PATH" tests/with_collection.sh ansible-lint --offline
 
 ## demo: build and install the collection, start the emulator, run the demo playbooks
 demo: venv

@@ -1,0 +1,715 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The emulator as a real process: every endpoint, the sample data, the control API and every fault."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+EMULATOR = os.path.join(ROOT, "emulator", "upstash_emulator.py")
+
+EMAIL = "unit@example.com"
+# Distinctive so a leak into stats or logs is unmistakable.
+API_KEY = "unit-emulator-key-9d2f"
+PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
+STAGING = "staging_cluster-02"
+EMPTY = "e0e0e0e0-0000-4000-8000-000000000003"
+PROD_NAMES = ["mongo-sink", "pg-source", "s3-archive", "es-sink"]
+CLUSTER_FIELDS = {
+    "cluster_id", "name", "region", "type", "multizone", "tcp_endpoint", "rest_endpoint", "state", "username",
+    "password", "max_retention_size", "max_messages_per_second", "max_message_size", "max_partitions",
+    "creation_time",
+}
+CONNECTOR_FIELDS = {
+    "connector_id", "name", "customer_id", "cluster_id", "creation_time", "deletion_time", "state",
+    "state_error_message", "connector_state", "tasks", "topics", "connector_class", "properties",
+    "encoded_username", "TTL",
+}
+URL_LINE = re.compile(r"\AUPSTASH_API_URL=(https?)://127\.0\.0\.1:([0-9]+)\n\Z")
+
+
+def basic(email=EMAIL, key=API_KEY):
+    return "Basic " + base64.b64encode(("%s:%s" % (email, key)).encode()).decode()
+
+
+Answer = collections.namedtuple("Answer", "status headers body")
+
+
+def _json(answer):
+    return json.loads(answer.body.decode("utf-8"))
+
+
+class Emulator:
+    """A running emulator process, spoken to with http.client so nothing is hidden by a helper library."""
+
+    def __init__(self, process, line):
+        self.process = process
+        self.line = line
+        self.url = line.strip().split("=", 1)[1]
+        parts = urlsplit(self.url)
+        self.host, self.port = parts.hostname, parts.port
+
+    def connection(self, timeout=30):
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def request(self, method, path, authorization=None, body=None, headers=None, timeout=30):
+        sent = dict(headers or {})
+        if authorization is not None:
+            sent["Authorization"] = authorization
+        connection = self.connection(timeout)
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            return Answer(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    def api(self, path, method="GET", **kwargs):
+        kwargs.setdefault("authorization", basic())
+        return self.request(method, path, **kwargs)
+
+    def api_json(self, path):
+        answer = self.api(path)
+        assert answer.status == 200, answer
+        return _json(answer)
+
+    def control(self, name, payload=None, method=None):
+        body = None if payload is None else json.dumps(payload)
+        answer = self.request(method or ("GET" if payload is None else "POST"), "/_emulator/" + name, body=body,
+                              headers={"Content-Type": "application/json"} if body is not None else None)
+        return answer
+
+    def fault(self, **spec):
+        answer = self.control("fault", spec)
+        assert answer.status == 200, answer
+        return _json(answer)
+
+    def stats(self):
+        return _json(self.control("stats"))
+
+    def reset(self):
+        assert self.control("reset", {}).status == 200
+
+    def stop(self, sig=signal.SIGTERM):
+        """Signal the process; return (exit status, rest of stdout, stderr)."""
+        self.process.send_signal(sig)
+        try:
+            out, err = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+        return self.process.returncode, out, err
+
+
+def _first_line(process, timeout=60):
+    # readline() alone could hang the whole test run if the emulator stalled before printing.
+    box = []
+    reader = threading.Thread(target=lambda: box.append(process.stdout.readline()))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout)
+    return box[0] if box else b""
+
+
+def start_emulator(*args, credentials=True):
+    command = [sys.executable, EMULATOR, "--port", "0"]
+    if credentials:
+        command += ["--email", EMAIL, "--api-key", API_KEY]
+    process = subprocess.Popen(command + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = _first_line(process).decode("utf-8")
+    if not line.startswith("UPSTASH_API_URL="):
+        process.kill()
+        err = process.communicate()[1]
+        raise RuntimeError("emulator did not start: %r %r" % (line, err))
+    return Emulator(process, line)
+
+
+@pytest.fixture(scope="module")
+def running():
+    emulator = start_emulator()
+    yield emulator
+    # Whatever the traffic and faults, the emulator stays quiet and exits cleanly.
+    assert emulator.stop() == (0, b"", b"")
+
+
+@pytest.fixture
+def emulator(running):
+    running.reset()
+    yield running
+    running.reset()
+
+
+@pytest.fixture(scope="module")
+def big():
+    emulator = start_emulator("--big-cluster-size", "20000")
+    yield emulator
+    emulator.stop()
+
+
+def by_name(connectors):
+    return {connector["name"]: connector for connector in connectors}
+
+
+# --- start-up line and the API ------------------------------------------------------------------------
+
+def test_prints_exactly_the_url_line(running):
+    assert URL_LINE.match(running.line), running.line
+    assert running.port > 0
+
+
+def test_clusters_listing(emulator):
+    answer = emulator.api("/v2/kafka/clusters")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    assert int(answer.headers["Content-Length"]) == len(answer.body)
+    clusters = _json(answer)
+    assert [cluster["name"] for cluster in clusters] == ["prod-events", "staging", "empty"]
+    assert [cluster["cluster_id"] for cluster in clusters] == [PROD, STAGING, EMPTY]
+    for cluster in clusters:
+        assert set(cluster) == CLUSTER_FIELDS
+        assert cluster["password"] and isinstance(cluster["creation_time"], int)
+    assert clusters[0]["region"] == "eu-west-1" and clusters[1]["region"] == "us-east-1"
+
+
+def test_connector_listing_is_in_a_fixed_order(emulator):
+    first = emulator.api_json("/v2/kafka/connectors/" + PROD)
+    assert [connector["name"] for connector in first] == PROD_NAMES
+    assert emulator.api_json("/v2/kafka/connectors/" + PROD) == first
+    assert [connector["name"] for connector in emulator.api_json("/v2/kafka/connectors/" + STAGING)] == [
+        "http-source", "legacy-sink"]
+    assert emulator.api_json("/v2/kafka/connectors/" + EMPTY) == []
+
+
+def test_single_connector_matches_the_listing(emulator):
+    for cluster in (PROD, STAGING):
+        for connector in emulator.api_json("/v2/kafka/connectors/" + cluster):
+            assert emulator.api_json("/v2/kafka/connector/" + connector["connector_id"]) == connector
+
+
+def test_prod_sample_data(emulator):
+    connectors = by_name(emulator.api_json("/v2/kafka/connectors/" + PROD))
+    for connector in connectors.values():
+        assert CONNECTOR_FIELDS <= set(connector)
+        assert connector["customer_id"] == EMAIL and connector["cluster_id"] == PROD
+
+    mongo = connectors["mongo-sink"]
+    assert mongo["state"] == "running" and mongo["topics"] == ["orders"]
+    assert mongo["properties"]["connection.uri"] == (
+        "mongodb+srv://appuser:Mongo-Pa55w0rd@cluster0.example.net/orders?retryWrites=true")
+    assert mongo["properties"]["database"] == "orders" and mongo["properties"]["tasks.max"] == "1"
+    assert [task["state"] for task in mongo["tasks"]] == ["RUNNING"]
+
+    pg = connectors["pg-source"]
+    assert pg["state"] == "failed" and pg["state_error_message"]
+    assert pg["properties"]["connection.url"] == "jdbc:postgresql://db.example.net:5432/shop"
+    assert pg["properties"]["connection.user"] == "shop"
+    assert pg["properties"]["connection.password"] == "Pg-Secret-123"
+    assert len(pg["tasks"]) == 1 and pg["tasks"][0]["state"] == "FAILED"
+    assert pg["tasks"][0]["trace"].count("\n") >= 3
+    assert set(pg["tasks"][0]) == {"id", "state", "trace"}
+
+    s3 = connectors["s3-archive"]
+    assert s3["state"] == "paused" and [task["state"] for task in s3["tasks"]] == ["PAUSED"]
+    assert s3["properties"]["aws.access.key.id"] == "AKIAEXAMPLE"
+    assert s3["properties"]["aws.secret.access.key"] == "s3-Secret-Key"
+    assert s3["properties"]["s3.bucket.name"] == "archive"
+
+    es = connectors["es-sink"]
+    assert es["state"] == "running"
+    assert sorted(task["state"] for task in es["tasks"]) == ["FAILED", "RUNNING"]
+    assert es["user_password"] == "Es-User-Pass"
+    assert es["properties_encrypted"] is False and es["schema_version"] == 2
+    assert es["properties"]["ssl"] == {"truststore.password": "trust-me", "enabled": True}
+    assert es["properties"]["sasl.jaas.config"] == (
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";')
+
+
+def test_staging_sample_data(emulator):
+    connectors = by_name(emulator.api_json("/v2/kafka/connectors/" + STAGING))
+    assert connectors["http-source"]["state"] == "pending"
+    legacy = connectors["legacy-sink"]
+    assert legacy["properties"] is None and legacy["tasks"] is None and legacy["topics"] is None
+    assert CONNECTOR_FIELDS <= set(legacy)
+
+
+def test_every_state_is_present_and_ids_are_unique(emulator):
+    connectors = []
+    for cluster in emulator.api_json("/v2/kafka/clusters"):
+        connectors += emulator.api_json("/v2/kafka/connectors/" + cluster["cluster_id"])
+    assert {connector["state"] for connector in connectors} >= {"running", "failed", "paused", "pending"}
+    ids = [connector["connector_id"] for connector in connectors]
+    assert len(ids) == len(set(ids)) == 6
+    # Ids are safe as a single path segment.
+    assert all(re.match(r"\A[A-Za-z0-9_-]+\Z", connector_id) for connector_id in ids)
+
+
+def test_head_has_the_get_headers_and_no_body(emulator):
+    get = emulator.api("/v2/kafka/connectors/" + PROD)
+    head = emulator.api("/v2/kafka/connectors/" + PROD, method="HEAD")
+    assert head.status == 200 and head.body == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(emulator):
+    connection = emulator.connection()
+    try:
+        for path in ("/v2/kafka/clusters", "/v2/kafka/connectors/" + PROD, "/v2/kafka/connector/nope"):
+            connection.request("GET", path, headers={"Authorization": basic()})
+            response = connection.getresponse()
+            assert response.version == 11
+            body = response.read()
+            assert len(body) == int(response.headers["Content-Length"])
+            json.loads(body)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("authorization", [
+    None,
+    basic(key="wrong-key"),
+    basic(email="other@example.com"),
+    basic(key=API_KEY + "x"),
+    "Bearer " + API_KEY,
+    "Basic !!!not-base64!!!",
+    "Basic",
+], ids=["missing", "wrong-key", "wrong-email", "longer-key", "bearer", "garbage", "empty"])
+def test_bad_credentials_are_refused(emulator, authorization):
+    for path in ("/v2/kafka/clusters", "/v2/kafka/connectors/" + PROD, "/v2/kafka/connector/x", "/v2/other"):
+        answer = emulator.request("GET", path, authorization=authorization)
+        assert answer.status == 401
+        assert answer.headers["WWW-Authenticate"] == 'Basic realm="upstash"'
+        assert answer.headers["Content-Type"] == "application/json"
+        assert _json(answer) == {"error": "Unauthorized"}
+
+
+@pytest.mark.parametrize("path, error", [
+    ("/v2/kafka/connectors/no-such-cluster", "cluster not found"),
+    ("/v2/kafka/connectors/", "cluster not found"),
+    ("/v2/kafka/connector/no-such-connector", "connector not found"),
+    ("/v2/kafka/connectors/" + PROD + "/extra", "cluster not found"),
+    ("/v2/kafka/topics", "not found"),
+    ("/v2", "not found"),
+    ("/", "not found"),
+    ("/v1/kafka/clusters", "not found"),
+    ("/_emulator/nothing", "not found"),
+])
+def test_not_found(emulator, path, error):
+    answer = emulator.api(path)
+    assert answer.status == 404
+    assert answer.headers["Content-Type"] == "application/json"
+    assert _json(answer) == {"error": error}
+
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("POST", "/v2/kafka/clusters", "GET, HEAD"),
+    ("DELETE", "/v2/kafka/connector/cHJvZC1ldmVudHMvcGctc291cmNl", "GET, HEAD"),
+    ("PUT", "/v2/kafka/connectors/" + PROD, "GET, HEAD"),
+    ("GET", "/_emulator/reset", "POST"),
+    ("GET", "/_emulator/fault", "POST"),
+    ("POST", "/_emulator/stats", "GET"),
+])
+def test_method_not_allowed(emulator, method, path, allow):
+    answer = emulator.api(path, method=method, body=b"{}")
+    assert answer.status == 405
+    assert answer.headers["Allow"] == allow
+    assert "error" in _json(answer)
+
+
+def test_unknown_method_gets_a_json_error(emulator):
+    answer = emulator.api("/v2/kafka/clusters", method="BREW")
+    assert answer.status == 501
+    assert answer.headers["Content-Type"] == "application/json" and "error" in _json(answer)
+
+
+# --- control API ----------------------------------------------------------------------------------------
+
+def test_stats_count_and_log_api_requests_only(emulator):
+    emulator.api("/v2/kafka/clusters", headers={"User-Agent": "unit-agent/1.0"})
+    emulator.request("GET", "/v2/kafka/clusters")
+    emulator.api("/v2/kafka/connectors/" + PROD + "?page=1")
+    emulator.api("/v2/kafka/connector/nope")
+    emulator.api("/not-api")
+    emulator.stats()
+    stats = emulator.stats()
+    assert stats["requests"] == 4
+    assert stats["by_path"] == {
+        "/v2/kafka/clusters": 2, "/v2/kafka/connectors/" + PROD: 1, "/v2/kafka/connector/nope": 1}
+    log = stats["requests_log"]
+    assert [entry["path"] for entry in log] == [
+        "/v2/kafka/clusters", "/v2/kafka/clusters", "/v2/kafka/connectors/" + PROD, "/v2/kafka/connector/nope"]
+    assert [entry["authorization"] for entry in log] == [True, False, True, True]
+    assert log[0]["user_agent"] == "unit-agent/1.0"
+    assert all(isinstance(entry["user_agent"], str) for entry in log)
+    assert stats["fault"] is None
+
+
+def test_stats_never_hold_the_credentials(emulator):
+    emulator.api("/v2/kafka/clusters")
+    emulator.api("/v2/kafka/clusters", authorization=basic(key="another-secret-5e1"))
+    text = emulator.control("stats").body.decode()
+    for secret in (API_KEY, basic().split()[1], "another-secret-5e1", basic(key="another-secret-5e1").split()[1]):
+        assert secret not in text
+
+
+def test_reset_clears_counters_log_and_fault(emulator):
+    emulator.api("/v2/kafka/clusters")
+    emulator.fault(mode="status", count=-1)
+    answer = emulator.control("reset", {})
+    assert answer.status == 200 and answer.headers["Content-Type"] == "application/json"
+    stats = emulator.stats()
+    assert stats["requests"] == 0 and stats["by_path"] == {} and stats["requests_log"] == []
+    assert stats["fault"] is None
+    assert emulator.api("/v2/kafka/clusters").status == 200
+
+
+def test_reset_accepts_an_empty_body(emulator):
+    assert emulator.request("POST", "/_emulator/reset").status == 200
+
+
+@pytest.mark.parametrize("spec", [
+    {"mode": "nope"},
+    {},
+    {"mode": "status", "count": 0},
+    {"mode": "status", "count": -2},
+    {"mode": "status", "count": "2"},
+    {"mode": "status", "count": True},
+    {"mode": "status", "status": 99},
+    {"mode": "status", "status": "500"},
+    {"mode": "rate_limit", "retry_after": -1},
+    {"mode": "slow", "delay": "5"},
+    {"mode": "redirect"},
+    {"mode": "redirect", "location": "/relative"},
+    {"mode": "redirect", "location": "http://example.net/\r\nX-Injected: 1"},
+    ["status"],
+    None,
+])
+def test_invalid_faults_are_refused(emulator, spec):
+    answer = emulator.control("fault", spec, method="POST")
+    assert answer.status == 400 and "error" in _json(answer)
+    assert emulator.stats()["fault"] is None
+
+
+def test_fault_body_must_be_json(emulator):
+    answer = emulator.request("POST", "/_emulator/fault", body=b"mode=status")
+    assert answer.status == 400
+
+
+# --- faults ---------------------------------------------------------------------------------------------
+
+def test_status_fault_defaults_then_service_recovers(emulator):
+    stored = emulator.fault(mode="status")["fault"]
+    assert stored["count"] == 1 and stored["status"] == 500
+    answer = emulator.api("/v2/kafka/clusters")
+    assert answer.status == 500
+    assert answer.body == b'{"error": "internal error"}'
+    assert answer.headers["Content-Type"] == "application/json"
+    assert emulator.api("/v2/kafka/clusters").status == 200
+
+
+def test_status_fault_with_text_body_and_count(emulator):
+    emulator.fault(mode="status", status=503, body="Service Unavailable", count=2)
+    for _attempt in range(2):
+        answer = emulator.api("/v2/kafka/connectors/" + PROD)
+        assert answer.status == 503 and answer.body == b"Service Unavailable"
+        assert answer.headers["Content-Type"].startswith("text/plain")
+    assert emulator.api("/v2/kafka/connectors/" + PROD).status == 200
+    assert emulator.stats()["requests"] == 3
+
+
+def test_rate_limit_fault(emulator):
+    emulator.fault(mode="rate_limit")
+    answer = emulator.api("/v2/kafka/clusters")
+    assert answer.status == 429 and answer.headers["Retry-After"] == "1" and "error" in _json(answer)
+    emulator.fault(mode="rate_limit", retry_after=7)
+    assert emulator.api("/v2/kafka/clusters").headers["Retry-After"] == "7"
+    assert emulator.api("/v2/kafka/clusters").status == 200
+
+
+def test_slow_fault_answers_normally_and_does_not_block_others(emulator):
+    emulator.fault(mode="slow", delay=0.5)
+    result = {}
+
+    def slow_call():
+        started = time.monotonic()
+        result["answer"] = emulator.api("/v2/kafka/clusters")
+        result["elapsed"] = time.monotonic() - started
+
+    caller = threading.Thread(target=slow_call)
+    caller.start()
+    # The server is threaded: the control API answers while the slow request waits.
+    assert emulator.control("stats").status == 200
+    caller.join(30)
+    assert result["answer"].status == 200 and len(_json(result["answer"])) == 3
+    assert result["elapsed"] >= 0.4
+
+
+def test_html_fault(emulator):
+    emulator.fault(mode="html")
+    answer = emulator.api("/v2/kafka/connectors/" + PROD)
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert answer.body.lstrip().lower().startswith(b"<!doctype html")
+
+
+def test_object_fault(emulator):
+    emulator.fault(mode="object", count=2)
+    answer = emulator.api("/v2/kafka/connectors/" + STAGING)
+    assert answer.status == 200
+    assert [connector["name"] for connector in _json(answer)["connectors"]] == ["http-source", "legacy-sink"]
+    wrapped = _json(emulator.api("/v2/kafka/clusters"))
+    assert isinstance(wrapped, dict) and isinstance(wrapped["connectors"], list)
+
+
+def test_strings_fault(emulator):
+    emulator.fault(mode="strings")
+    answer = emulator.api("/v2/kafka/connectors/" + PROD)
+    assert answer.status == 200 and _json(answer) == ["mongo-sink", "pg-source"]
+
+
+def test_invalid_utf8_fault(emulator):
+    emulator.fault(mode="invalid_utf8")
+    answer = emulator.api("/v2/kafka/connectors/" + PROD)
+    assert answer.status == 200
+    assert answer.body == b'[{"name": "\xff\xfe"}]'
+    with pytest.raises(UnicodeDecodeError):
+        answer.body.decode("utf-8")
+
+
+def test_truncated_fault(emulator):
+    emulator.fault(mode="truncated")
+    connection = emulator.connection()
+    try:
+        connection.request("GET", "/v2/kafka/connectors/" + PROD, headers={"Authorization": basic()})
+        response = connection.getresponse()
+        assert response.status == 200
+        with pytest.raises(http.client.IncompleteRead) as raised:
+            response.read()
+        assert 0 < len(raised.value.partial) < int(response.headers["Content-Length"])
+    finally:
+        connection.close()
+    assert emulator.api("/v2/kafka/connectors/" + PROD).status == 200
+
+
+def test_truncated_fault_over_a_raw_socket(emulator):
+    emulator.fault(mode="truncated")
+    with socket.create_connection((emulator.host, emulator.port), timeout=30) as raw:
+        raw.sendall(("GET /v2/kafka/clusters HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n" % basic()).encode())
+        received = b""
+        while True:
+            chunk = raw.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    head, _blank_line, body = received.partition(b"\r\n\r\n")
+    declared = int(re.search(br"Content-Length: ([0-9]+)", head).group(1))
+    assert head.startswith(b"HTTP/1.1 200")
+    assert 0 < len(body) < declared
+
+
+def test_drop_fault(emulator):
+    emulator.fault(mode="drop")
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        emulator.api("/v2/kafka/clusters")
+    assert emulator.api("/v2/kafka/clusters").status == 200
+    assert emulator.stats()["requests"] == 2
+
+
+def test_redirect_fault(emulator):
+    emulator.fault(mode="redirect", location="https://elsewhere.example.net/v2/kafka/clusters")
+    answer = emulator.api("/v2/kafka/clusters")
+    assert answer.status == 302
+    assert answer.headers["Location"] == "https://elsewhere.example.net/v2/kafka/clusters"
+    assert int(answer.headers["Content-Length"]) == len(answer.body)
+
+
+def test_endless_fault_lasts_until_reset(emulator):
+    emulator.fault(mode="status", status=502, count=-1)
+    for _attempt in range(5):
+        assert emulator.api("/v2/kafka/clusters").status == 502
+    assert emulator.stats()["fault"]["count"] == -1
+    emulator.reset()
+    assert emulator.api("/v2/kafka/clusters").status == 200
+
+
+def test_new_fault_replaces_the_previous_one(emulator):
+    emulator.fault(mode="status", count=5)
+    emulator.fault(mode="strings", count=1)
+    assert _json(emulator.api("/v2/kafka/clusters")) == ["mongo-sink", "pg-source"]
+    assert emulator.api("/v2/kafka/clusters").status == 200
+
+
+def test_faults_skip_the_control_api_and_count_as_requests(emulator):
+    emulator.fault(mode="drop", count=-1)
+    assert emulator.control("stats").status == 200
+    assert emulator.request("GET", "/elsewhere").status == 404
+    for _attempt in range(3):
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            emulator.api("/v2/kafka/connectors/" + PROD)
+    stats = emulator.stats()
+    assert stats["requests"] == 3 and stats["by_path"] == {"/v2/kafka/connectors/" + PROD: 3}
+
+
+def test_faults_hit_before_authentication(emulator):
+    # A fault stands for a proxy or outage in front of the API, so credentials do not matter.
+    emulator.fault(mode="status", status=503)
+    assert emulator.request("GET", "/v2/kafka/clusters").status == 503
+    assert emulator.request("GET", "/v2/kafka/clusters").status == 401
+
+
+# --- generated clusters ---------------------------------------------------------------------------------
+
+def test_big_cluster(big):
+    clusters = big.api_json("/v2/kafka/clusters")
+    assert [cluster["cluster_id"] for cluster in clusters][-1] == "big-cluster"
+    assert clusters[-1]["name"] == "big"
+    answer = big.api("/v2/kafka/connectors/big-cluster", timeout=60)
+    assert answer.status == 200 and int(answer.headers["Content-Length"]) == len(answer.body)
+    connectors = _json(answer)
+    assert len(connectors) == 20000
+    assert connectors[0]["connector_id"] == "big-connector-000001"
+    assert connectors[-1]["connector_id"] == "big-connector-020000"
+    assert len({connector["connector_id"] for connector in connectors}) == 20000
+    failed = [connector for connector in connectors if connector["state"] == "failed"]
+    assert len(failed) == 200 and failed[0]["name"] == "big-connector-000100"
+    assert all(connector["state"] == "running" for connector in connectors if connector not in failed)
+    assert any(re.search(r"://[^/:]+:[^@/]+@", value) for value in connectors[0]["properties"].values())
+    assert big.api_json("/v2/kafka/connector/big-connector-012345")["name"] == "big-connector-012345"
+
+
+def test_extra_clusters():
+    emulator = start_emulator("--extra-clusters", "3")
+    try:
+        clusters = emulator.api_json("/v2/kafka/clusters")
+        assert [cluster["name"] for cluster in clusters][3:] == ["extra-01", "extra-02", "extra-03"]
+        assert [cluster["cluster_id"] for cluster in clusters][3:] == [
+            "extra-cluster-01", "extra-cluster-02", "extra-cluster-03"]
+        ids = []
+        for cluster in clusters:
+            connectors = emulator.api_json("/v2/kafka/connectors/" + cluster["cluster_id"])
+            if cluster["name"].startswith("extra-"):
+                assert len(connectors) == 3
+                assert all(connector["cluster_id"] == cluster["cluster_id"] for connector in connectors)
+            ids += [connector["connector_id"] for connector in connectors]
+        assert len(ids) == len(set(ids)) == 6 + 9
+    finally:
+        assert emulator.stop()[0] == 0
+
+
+# --- process life cycle and options ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_stops_cleanly(sig):
+    if not hasattr(signal, sig) or (sig == "SIGINT" and os.name == "nt"):
+        pytest.skip("signal not available here")
+    emulator = start_emulator()
+    # An open keep-alive connection must not hold the process.
+    connection = emulator.connection()
+    connection.request("GET", "/v2/kafka/clusters", headers={"Authorization": basic()})
+    assert connection.getresponse().read()
+    try:
+        status, out, err = emulator.stop(getattr(signal, sig))
+    finally:
+        connection.close()
+    assert status == 0
+    assert out == b"" and err == b""
+
+
+def test_default_credentials():
+    emulator = start_emulator(credentials=False)
+    try:
+        assert emulator.request("GET", "/v2/kafka/clusters",
+                                authorization=basic("demo@example.com", "emulator-demo-key")).status == 200
+        assert emulator.api("/v2/kafka/clusters").status == 401
+        connectors = _json(emulator.request("GET", "/v2/kafka/connectors/" + PROD,
+                                            authorization=basic("demo@example.com", "emulator-demo-key")))
+        assert {connector["customer_id"] for connector in connectors} == {"demo@example.com"}
+    finally:
+        emulator.stop()
+
+
+def test_verbose_logs_requests_but_no_credentials():
+    emulator = start_emulator("--verbose")
+    emulator.api("/v2/kafka/connectors/" + PROD + "?api_key=" + API_KEY)
+    emulator.request("GET", "/v2/kafka/clusters", authorization=basic(key="wrong-9a7"))
+    status, _out, err = emulator.stop()
+    assert status == 0
+    text = err.decode()
+    assert "/v2/kafka/connectors/" + PROD in text and " 401" in text
+    for secret in (API_KEY, basic().split()[1], "wrong-9a7", basic(key="wrong-9a7").split()[1]):
+        assert secret not in text
+
+
+def test_quiet_without_verbose(emulator):
+    # Nothing but the URL line on stdout, nothing on stderr: checked when the module fixture stops it.
+    emulator.api("/v2/kafka/clusters")
+    emulator.fault(mode="drop")
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        emulator.api("/v2/kafka/clusters")
+
+
+@pytest.mark.parametrize("args", [
+    ["--tls-cert", "cert.pem"],
+    ["--tls-key", "key.pem"],
+    ["--tls-cert", "missing-cert.pem", "--tls-key", "missing-key.pem"],
+    ["--big-cluster-size", "-1"],
+    ["--extra-clusters", "many"],
+    ["--port", "70000"],
+])
+def test_bad_options_exit_with_usage_error(args):
+    result = subprocess.run([sys.executable, EMULATOR] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stdout == b"" and b"usage:" in result.stderr
+
+
+def test_busy_port_is_a_clean_error(running):
+    result = subprocess.run([sys.executable, EMULATOR, "--port", str(running.port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stdout == b"" and b"cannot listen" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_tls(tmp_path):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, timeout=120)
+    emulator = start_emulator("--tls-cert", cert, "--tls-key", key)
+    try:
+        assert emulator.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=cert)
+        context.check_hostname = False
+        connection = http.client.HTTPSConnection(emulator.host, emulator.port, timeout=30, context=context)
+        try:
+            connection.request("GET", "/v2/kafka/connectors/" + PROD, headers={"Authorization": basic()})
+            response = connection.getresponse()
+            assert response.status == 200
+            assert [connector["name"] for connector in json.loads(response.read())] == PROD_NAMES
+        finally:
+            connection.close()
+    finally:
+        status, out, err = emulator.stop()
+    assert status == 0 and err == b""
