@@ -15,7 +15,7 @@ description:
   - Like every lookup it runs on the controller, ignores check mode, and runs again each time
     a lazily templated variable that uses it is evaluated.
 author:
-  - upstash.cloud maintainers
+  - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.plugins

@@ -16,7 +16,7 @@ description:
     loop over or render in templates.
   - Read-only; never changes anything.
 author:
-  - upstash.cloud maintainers
+  - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.connector_filters

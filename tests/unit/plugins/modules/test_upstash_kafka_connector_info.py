@@ -54,7 +54,7 @@ def test_lists_connectors_in_api_order_redacted(capsys):
 @responses.activate
 def test_redact_false_returns_raw_values(capsys):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, _ = run_module(capsys, redact=False)
+    code, result, dummy = run_module(capsys, redact=False)
     assert code == 0
     assert result["connectors"] == CONNECTORS
 
@@ -68,7 +68,7 @@ def test_redact_false_returns_raw_values(capsys):
 @responses.activate
 def test_filters(capsys, filters, expected):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, _ = run_module(capsys, **filters)
+    code, result, dummy = run_module(capsys, **filters)
     assert code == 0
     assert [c["connector_id"] for c in result["connectors"]] == expected
 
@@ -76,7 +76,7 @@ def test_filters(capsys, filters, expected):
 @responses.activate
 def test_check_mode_still_reads(capsys):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, _ = run_module(capsys, _ansible_check_mode=True)
+    code, result, dummy = run_module(capsys, _ansible_check_mode=True)
     assert code == 0 and result["changed"] is False and len(result["connectors"]) == 2
 
 
@@ -86,7 +86,7 @@ def test_credentials_from_environment(capsys, monkeypatch):
     monkeypatch.setenv("UPSTASH_API_KEY", KEY)
     monkeypatch.setenv("UPSTASH_API_URL", API)
     responses.get(LIST_URL, json=[])
-    code, result, _ = run_module(capsys, email=None, api_key=None, api_url=None)
+    code, result, dummy = run_module(capsys, email=None, api_key=None, api_url=None)
     assert code == 0 and result["connectors"] == []
     assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
 
@@ -96,7 +96,7 @@ def test_credentials_from_environment(capsys, monkeypatch):
 def test_missing_credentials_fail_naming_option_and_variable(capsys, monkeypatch, missing, words):
     monkeypatch.delenv("UPSTASH_EMAIL", raising=False)
     monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
-    code, result, _ = run_module(capsys, **{missing: None})
+    code, result, dummy = run_module(capsys, **{missing: None})
     assert code == 1 and result["failed"] is True
     for word in words:
         assert word in result["msg"]
@@ -106,7 +106,7 @@ def test_missing_credentials_fail_naming_option_and_variable(capsys, monkeypatch
 @pytest.mark.parametrize("args", [dict(cluster_id="../clusters"), dict(connector_id="a b")])
 @responses.activate
 def test_bad_ids_fail_before_any_request(capsys, args):
-    code, result, _ = run_module(capsys, **args)
+    code, result, dummy = run_module(capsys, **args)
     assert code == 1 and "letters, digits" in result["msg"]
     assert len(responses.calls) == 0
 
@@ -123,6 +123,6 @@ def test_api_failure_is_one_clean_message(capsys):
 
 def test_missing_requests_uses_ansible_message(capsys, monkeypatch):
     monkeypatch.setattr(upstash_kafka_connector_info, "HAS_REQUESTS", False)
-    code, result, _ = run_module(capsys)
+    code, result, dummy = run_module(capsys)
     assert code == 1
     assert "Failed to import the required Python library (requests)" in result["msg"]
