@@ -5,10 +5,20 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import responses
 from ansible.errors import AnsibleLookupError
+from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19 templates every string
+    def trust_as_template(value):
+        return value
 
 API = "http://127.0.0.1:9"
 KEY = "lookup-unit-key-5d0a"
@@ -22,7 +32,9 @@ CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
 
 @pytest.fixture
 def lookup():
-    return lookup_loader.get("upstash.cloud.upstash_kafka_connectors")
+    loader = DataLoader()
+    templar = Templar(loader=loader, variables=dict(vaulted_key=KEY, api_base=API))
+    return lookup_loader.get("upstash.cloud.upstash_kafka_connectors", loader=loader, templar=templar)
 
 
 @pytest.fixture
@@ -54,9 +66,15 @@ def test_filters(lookup, api):
     assert lookup.run(["c1"], variables={}, name="none", **CREDENTIALS) == []
 
 
-def test_options_from_variables(lookup, api):
-    variables = dict(upstash_email="ops@example.com", upstash_api_key=KEY, upstash_api_url=API)
+def test_options_from_variables_are_templated(lookup, api):
+    variables = dict(
+        upstash_email="ops@example.com",
+        upstash_api_key=trust_as_template("{{ vaulted_key }}"),
+        upstash_api_url=trust_as_template("{{ api_base }}"),
+    )
     assert ids(lookup.run(["c1"], variables=variables)) == ["a"]
+    assert api.calls[0].request.headers["Authorization"] == "Basic " + base64.b64encode(
+        ("ops@example.com:" + KEY).encode()).decode()
 
 
 def test_options_from_environment(lookup, api, monkeypatch):
