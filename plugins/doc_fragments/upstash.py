@@ -93,8 +93,16 @@ options:
       - name: UPSTASH_VALIDATE_CERTS
 """
 
-    CONNECTOR_FILTERS = r"""
+    # What to list, shared by the connector module and the connector lookup.
+    CONNECTOR_QUERY = r"""
 options:
+  cluster_name:
+    description:
+      - Name of the Kafka cluster whose connectors are listed, resolved through the account's
+        cluster list (C(GET /v2/kafka/clusters)).
+      - Fails if no cluster or more than one cluster has this name.
+      - Mutually exclusive with cluster ids.
+    type: str
   name:
     description:
       - Only return connectors with exactly this name.
@@ -103,6 +111,16 @@ options:
   connector_id:
     description:
       - Only return the connector with this id.
+      - Without a cluster id or O(cluster_name), the connector is fetched directly
+        (C(GET /v2/kafka/connector/{connector_id})) and a missing connector is a failure.
       - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
     type: str
+  fields:
+    description:
+      - Only return these keys of each connector (those it has), for example V([name, state]).
+      - Moving large results between processes is what costs time in Ansible, so returning less
+        makes big clusters fast.
+      - Redaction still applies to what is returned.
+    type: list
+    elements: str
 """

@@ -12,6 +12,8 @@ version_added: 1.0.0
 description:
   - Returns the connectors of each Kafka cluster given as a term, flattened in term order,
     through the Upstash Developer API (C(GET /v2/kafka/connectors/{cluster_id})).
+  - Without terms, returns the connectors of the cluster named O(cluster_name), or the one
+    connector O(connector_id), or else of every Kafka cluster of the account (queried concurrently).
   - Like every lookup it runs on the controller, ignores check mode, and runs again each time
     a lazily templated variable that uses it is evaluated.
 author:
@@ -19,15 +21,23 @@ author:
 extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.plugins
-  - upstash.cloud.upstash.connector_filters
+  - upstash.cloud.upstash.connector_query
 options:
   _terms:
     description:
-      - One or more Kafka cluster ids (a list counts as several terms).
+      - Kafka cluster ids (a list counts as several terms); none means the whole account.
       - Each must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
     type: list
     elements: str
-    required: true
+  cache_ttl:
+    description:
+      - Seconds during which a repeated lookup of the same cluster with the same API URL and
+        credentials, in the same Ansible process, is answered from memory instead of the API.
+      - Ansible templates lazily, so a variable or template that uses this lookup many times would
+        otherwise send one request per use. The trade-off is that a change made in the API within
+        this window is not seen. V(0) disables the memory.
+    type: float
+    default: 5
 """
 
 EXAMPLES = r"""
@@ -58,6 +68,14 @@ EXAMPLES = r"""
       {{ query('upstash.cloud.upstash_kafka_connectors', cluster_id,
                name='mongo-sink', api_url='http://127.0.0.1:8080', validate_certs=false) | first }}
 
+- name: Audit every cluster of the account
+  ansible.builtin.assert:
+    that: query('upstash.cloud.upstash_kafka_connectors', fields=['name', 'state']) | selectattr('state', 'equalto', 'failed') | list | length == 0
+
+- name: A cluster by name, fresh from the API every time
+  ansible.builtin.debug:
+    msg: "{{ query('upstash.cloud.upstash_kafka_connectors', cluster_name='prod-events', cache_ttl=0) | map(attribute='name') }}"
+
 - name: Keep going when the API is unreachable (the lookup returns an empty list with a warning)
   ansible.builtin.debug:
     msg: "{{ query('upstash.cloud.upstash_kafka_connectors', cluster_id, errors='warn') | length }}"
@@ -66,8 +84,9 @@ EXAMPLES = r"""
 RETURN = r"""
 _list:
   description:
-    - The connectors of every cluster in term order, each cluster's in API order, after the
-      O(name) and O(connector_id) filters.
+    - The connectors of every cluster in term order (or in the order of the account's cluster
+      list), each cluster's in API order, after the O(name) and O(connector_id) filters; with
+      O(fields), only those keys.
     - Every field the API sent is kept as sent, except that secrets are masked when O(redact=true).
       See the C(connectors) return value of M(upstash.cloud.upstash_kafka_connector_info) for the fields.
   type: list
@@ -83,9 +102,9 @@ from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     HAS_REQUESTS,
     UpstashError,
     client_from_options,
-    validate_id,
 )
-from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_connectors
+from ansible_collections.upstash.cloud.plugins.module_utils._memo import MemoizingClient
+from ansible_collections.upstash.cloud.plugins.module_utils._queries import query_connectors, validate_options
 
 
 def _flatten(terms):
@@ -112,20 +131,10 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
 
         cluster_ids = _flatten(terms)
-        name = self.get_option("name")
-        connector_id = self.get_option("connector_id")
+        query = dict((option, self.get_option(option)) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
         try:
-            if not cluster_ids:
-                raise UpstashError("No Kafka cluster id given: pass one or more cluster ids as terms.")
-            for cluster_id in cluster_ids:
-                validate_id(cluster_id, "cluster_id")
-            if connector_id is not None:
-                validate_id(connector_id, "connector_id")
+            validate_options(cluster_ids, query["cluster_name"], query["connector_id"], query["fields"])
             client = client_from_options(dict((option, self._option(option)) for option in API_OPTION_NAMES))
-            connectors = []
-            for cluster_id in cluster_ids:
-                connectors.extend(client.list_connectors(cluster_id))
+            return query_connectors(MemoizingClient(client, self.get_option("cache_ttl")), cluster_ids, **query)
         except UpstashError as exc:
             raise AnsibleLookupError(str(exc))
-
-        return shape_connectors(connectors, name=name, connector_id=connector_id, redact=self.get_option("redact"))

@@ -11,6 +11,7 @@ UpstashError whose message is one sentence that never contains the API key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import traceback
@@ -38,6 +39,10 @@ BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 10.0
 # A server asking for a longer pause than this would stall an unattended run for too long.
 RETRY_AFTER_MAX = 60.0
+
+# Account-wide calls fetch this many clusters at once: 20 clusters cost a few round-trips,
+# and the API is not flooded.
+MAX_CONCURRENT_REQUESTS = 8
 
 _ID_PATTERN = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 _WHITESPACE = re.compile(r"\s+")
@@ -210,6 +215,8 @@ class UpstashClient:
         self.base_url, self.host = self._parse_api_url(api_url or DEFAULT_API_URL)
         self.timeout = self._positive_number(timeout, "timeout")
         self.retries = self._retry_count(retries)
+        # Who asks what of whom, for answer caches: the key itself is only kept as a digest.
+        self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
 
         session = requests.Session()
         session.auth = (email, api_key)
@@ -217,7 +224,7 @@ class UpstashClient:
         session.headers["Accept"] = "application/json"
         # Passed on every request: a session-wide verify loses to REQUESTS_CA_BUNDLE in requests.
         self._verify = bool(validate_certs) and (ca_path or True)
-        adapter = HTTPAdapter(max_retries=_build_retry(self.retries))
+        adapter = HTTPAdapter(max_retries=_build_retry(self.retries), pool_maxsize=MAX_CONCURRENT_REQUESTS)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session

@@ -94,9 +94,29 @@ def select_connectors(connectors, name=None, connector_id=None):
     ]
 
 
-def shape_connectors(connectors, name=None, connector_id=None, redact=True):
-    """Filter, then redact: what the module and the lookup hand back to a playbook."""
+def project(items, fields):
+    """Only the given keys of each item (those it has), in the item's own key order."""
+    wanted = frozenset(fields)
+    return [dict((key, value) for key, value in item.items() if key in wanted) for item in items]
+
+
+def shape_connectors(connectors, name=None, connector_id=None, fields=None, redact=True):
+    """Filter, project, then redact: what the module and the lookup hand back to a playbook."""
     selected = select_connectors(connectors, name=name, connector_id=connector_id)
+    if fields is not None:
+        selected = project(selected, fields)
     if not redact:
         return selected
     return [redact_connector(connector) for connector in selected]
+
+
+def shape_clusters(clusters, cluster_id=None, name=None, redact=True):
+    """Filter by id and name, then redact each password."""
+    selected = [
+        cluster
+        for cluster in clusters
+        if (cluster_id is None or cluster.get("cluster_id") == cluster_id) and (name is None or cluster.get("name") == name)
+    ]
+    if not redact:
+        return selected
+    return [redact_cluster(cluster) for cluster in selected]

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: upstash_kafka_connector_info
-short_description: List the connectors of an Upstash Kafka cluster
+short_description: List the connectors of Upstash Kafka clusters
 version_added: 1.0.0
 description:
-  - Lists the connectors of one Upstash Kafka cluster through the Upstash Developer API
+  - Lists the connectors of an Upstash Kafka cluster through the Upstash Developer API
     (C(GET /v2/kafka/connectors/{cluster_id})) and returns them as facts to assert against,
     loop over or render in templates.
+  - Without O(cluster_id) and O(cluster_name), lists the connectors of every Kafka cluster of the
+    account (clusters are queried concurrently), or, when O(connector_id) is given, fetches that one connector.
   - Read-only; never changes anything.
 author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
-  - upstash.cloud.upstash.connector_filters
+  - upstash.cloud.upstash.connector_query
 attributes:
   check_mode:
     support: full
@@ -37,8 +39,8 @@ options:
     description:
       - Id of the Kafka cluster whose connectors are listed.
       - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
+      - Mutually exclusive with O(cluster_name).
     type: str
-    required: true
 """
 
 EXAMPLES = r"""
@@ -63,6 +65,27 @@ EXAMPLES = r"""
     api_key: "{{ vault_upstash_api_key }}"
   register: mongo
 
+- name: Audit the whole account, fail if any connector of any cluster is failed
+  upstash.cloud.upstash_kafka_connector_info:
+    fields: [cluster_id, name, state]
+  register: account
+
+- name: No failed connector anywhere
+  ansible.builtin.assert:
+    that: account.connectors | selectattr('state', 'equalto', 'failed') | list | length == 0
+    fail_msg: "{{ account.connectors | selectattr('state', 'equalto', 'failed') | map(attribute='name') | join(', ') }}"
+
+- name: A cluster by name, only the keys needed
+  upstash.cloud.upstash_kafka_connector_info:
+    cluster_name: prod-events
+    fields: [name, state, tasks]
+  register: prod
+
+- name: One connector by id, without knowing its cluster
+  upstash.cloud.upstash_kafka_connector_info:
+    connector_id: cHJvZC1ldmVudHMvcGctc291cmNl
+  register: one
+
 - name: Set credentials once for every upstash.cloud module in a block
   module_defaults:
     group/upstash.cloud.upstash:
@@ -78,8 +101,10 @@ EXAMPLES = r"""
 RETURN = r"""
 connectors:
   description:
-    - The connectors of the cluster in the order the API sent them, after the O(name) and
-      O(connector_id) filters.
+    - The connectors in the order the API sent them, cluster after cluster in the order of the
+      account's cluster list when no cluster is given, after the O(name) and O(connector_id) filters.
+    - Each connector carries its C(cluster_id).
+    - With O(fields), only those keys.
     - Every field the API sent is kept as sent, including fields not listed here, except that
       secrets are masked when O(redact=true).
   returned: success
@@ -178,38 +203,31 @@ from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     UpstashError,
     api_argument_spec,
     client_from_options,
-    validate_id,
 )
-from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_connectors
+from ansible_collections.upstash.cloud.plugins.module_utils._queries import connector_query_argument_spec, query_connectors
 
 
 def main():
     argument_spec = api_argument_spec()
-    argument_spec.update(
-        cluster_id=dict(type="str", required=True),
-        name=dict(type="str"),
-        connector_id=dict(type="str"),
+    argument_spec.update(connector_query_argument_spec())
+    argument_spec.update(cluster_id=dict(type="str"))
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("cluster_id", "cluster_name")],
+        supports_check_mode=True,
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     params = module.params
+    cluster_ids = [] if params["cluster_id"] is None else [params["cluster_id"]]
+    query = dict((option, params[option]) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
     try:
-        validate_id(params["cluster_id"], "cluster_id")
-        if params["connector_id"] is not None:
-            validate_id(params["connector_id"], "connector_id")
-        client = client_from_options(params)
-        connectors = client.list_connectors(params["cluster_id"])
+        connectors = query_connectors(client_from_options(params), cluster_ids, **query)
     except UpstashError as exc:
         module.fail_json(msg=str(exc))
 
-    module.exit_json(
-        changed=False,
-        connectors=shape_connectors(
-            connectors, name=params["name"], connector_id=params["connector_id"], redact=params["redact"]
-        ),
-    )
+    module.exit_json(changed=False, connectors=connectors)
 
 
 if __name__ == "__main__":

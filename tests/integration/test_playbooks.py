@@ -66,3 +66,11 @@ def test_failures_are_clean_and_keyless_at_high_verbosity(ansible, emulator):
     # the bad ids never reach the API: wrong key, unknown cluster (module and lookup) only
     assert emulator.stats()["requests"] == 3
     assert "wrong-key-3c9d" not in output
+
+
+def test_account_wide_cluster_name_and_connector_id(ansible, emulator):
+    ansible("account.yml", "-vvvv")
+    paths = emulator.stats()["by_path"]
+    # module and lookup both list the account: clusters first, then each cluster once per call
+    assert paths["/v2/kafka/clusters"] >= 4
+    assert paths["/v2/kafka/connectors/e0e0e0e0-0000-4000-8000-000000000003"] >= 2

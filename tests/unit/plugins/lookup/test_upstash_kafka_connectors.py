@@ -14,6 +14,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 from ansible.template import Templar
 
+from ansible_collections.upstash.cloud.plugins.module_utils import _memo
+
 try:
     from ansible.template import trust_as_template
 except ImportError:  # ansible-core < 2.19 templates every string
@@ -30,6 +32,13 @@ CONNECTORS = {
 CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
 
 
+@pytest.fixture(autouse=True)
+def empty_memo():
+    _memo.forget_all()
+    yield
+    _memo.forget_all()
+
+
 @pytest.fixture
 def lookup():
     loader = DataLoader()
@@ -43,6 +52,8 @@ def api():
         for cluster, connectors in CONNECTORS.items():
             mock.get(API + "/v2/kafka/connectors/" + cluster, json=connectors)
         mock.get(API + "/v2/kafka/connectors/gone", status=404, json={"error": "cluster not found"})
+        mock.get(API + "/v2/kafka/clusters", json=[{"cluster_id": "c1", "name": "prod"}, {"cluster_id": "c2", "name": "staging"}])
+        mock.get(API + "/v2/kafka/connector/b", json=CONNECTORS["c2"][0])
         yield mock
 
 
@@ -92,7 +103,7 @@ def test_missing_key_names_option_and_variable(lookup, api, monkeypatch):
     assert len(api.calls) == 0
 
 
-@pytest.mark.parametrize("terms", [[], ["c1", "bad/id"], [7], ["c1", None]])
+@pytest.mark.parametrize("terms", [["c1", "bad/id"], [7], ["c1", None], ["c1", ".."]])
 def test_bad_terms_fail_before_any_request(lookup, api, terms):
     with pytest.raises(AnsibleLookupError):
         lookup.run(terms, variables={}, **CREDENTIALS)
@@ -104,3 +115,35 @@ def test_api_errors_raise_lookup_error_without_the_key(lookup, api):
         lookup.run(["c1", "gone"], variables={}, **CREDENTIALS)
     assert "'gone'" in str(caught.value) and "not found" in str(caught.value)
     assert KEY not in str(caught.value)
+
+
+def test_no_terms_means_every_cluster_of_the_account(lookup, api):
+    assert ids(lookup.run([], variables={}, **CREDENTIALS)) == ["a", "b", "c"]
+
+
+def test_cluster_name_and_direct_connector_id(lookup, api):
+    assert ids(lookup.run([], variables={}, cluster_name="staging", **CREDENTIALS)) == ["b", "c"]
+    assert ids(lookup.run([], variables={}, connector_id="b", **CREDENTIALS)) == ["b"]
+    assert [call.request.url.rsplit("/", 1)[1] for call in api.calls] == ["clusters", "c2", "b"]
+
+
+def test_cluster_name_with_terms_is_refused(lookup, api):
+    with pytest.raises(AnsibleLookupError, match="not both"):
+        lookup.run(["c1"], variables={}, cluster_name="prod", **CREDENTIALS)
+    assert len(api.calls) == 0
+
+
+def test_fields_projection_keeps_redaction(lookup, api):
+    assert lookup.run(["c1"], variables={}, fields=["name", "properties"], **CREDENTIALS) == [
+        {"name": "mongo-sink", "properties": {"jaas": "********", "u": "s://n:********@h"}}
+    ]
+
+
+def test_repeated_lookups_are_answered_from_memory_within_cache_ttl(lookup, api):
+    for dummy in range(20):
+        assert ids(lookup.run(["c1"], variables={}, **CREDENTIALS)) == ["a"]
+    assert len(api.calls) == 1
+    lookup.run(["c1"], variables={}, cache_ttl=0, **CREDENTIALS)
+    assert len(api.calls) == 2
+    lookup.run(["c1"], variables={}, **dict(CREDENTIALS, api_key="another-key"))
+    assert len(api.calls) == 3

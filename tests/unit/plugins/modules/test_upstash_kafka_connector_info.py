@@ -126,3 +126,19 @@ def test_missing_requests_uses_ansible_message(capsys, monkeypatch):
     code, result, dummy = run_module(capsys)
     assert code == 1
     assert "Failed to import the required Python library (requests)" in result["msg"]
+
+
+@responses.activate
+def test_without_cluster_lists_the_whole_account(capsys):
+    responses.get(API + "/v2/kafka/clusters", json=[{"cluster_id": CLUSTER, "name": "prod"}, {"cluster_id": "other", "name": "o"}])
+    responses.get(LIST_URL, json=CONNECTORS)
+    responses.get(API + "/v2/kafka/connectors/other", json=[{"connector_id": "z", "name": "zed", "state": "paused"}])
+    code, result, dummy = run_module(capsys, cluster_id=None, fields=["connector_id", "cluster_id"])
+    assert code == 0
+    assert result["connectors"] == [
+        {"connector_id": "a", "cluster_id": CLUSTER}, {"connector_id": "b", "cluster_id": CLUSTER}, {"connector_id": "z", "cluster_id": "other"}]
+
+
+def test_cluster_id_and_cluster_name_are_mutually_exclusive(capsys):
+    code, result, dummy = run_module(capsys, cluster_name="prod")
+    assert code == 1 and "mutually exclusive" in result["msg"]

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What the module and the lookup ask of the API: which clusters a call covers, fetched
+concurrently, answered in a stable order, then shaped by the data layer."""
+
+from __future__ import annotations
+
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import MAX_CONCURRENT_REQUESTS, UpstashError, validate_id
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_clusters, shape_connectors
+
+_NAMES_SHOWN = 10
+
+
+def connector_query_argument_spec():
+    """The connector module's options beside the shared ones; documented in doc fragment CONNECTOR_QUERY."""
+    return dict(
+        cluster_name=dict(type="str"),
+        name=dict(type="str"),
+        connector_id=dict(type="str"),
+        fields=dict(type="list", elements="str"),
+    )
+
+
+def validate_options(cluster_ids=(), cluster_name=None, connector_id=None, fields=None):
+    """Refuse unusable scope options before any request is sent."""
+    for cluster_id in cluster_ids:
+        validate_id(cluster_id, "cluster_id")
+    if cluster_ids and cluster_name is not None:
+        raise UpstashError("Give either cluster ids or cluster_name, not both.")
+    if cluster_name is not None and (not isinstance(cluster_name, str) or not cluster_name):
+        raise UpstashError("Invalid cluster_name: it must be a non-empty string.")
+    if connector_id is not None:
+        validate_id(connector_id, "connector_id")
+    if fields is not None and not all(isinstance(field, str) and field for field in fields):
+        raise UpstashError("Invalid fields: it must be a list of connector keys (non-empty strings).")
+
+
+def resolve_cluster_name(client, cluster_name):
+    """The id of the one cluster of the account with this name."""
+    clusters = client.list_clusters()
+    matches = [cluster for cluster in clusters if cluster.get("name") == cluster_name]
+    if len(matches) == 1 and isinstance(matches[0].get("cluster_id"), str):
+        return matches[0]["cluster_id"]
+    if len(matches) > 1:
+        raise UpstashError(
+            "%d Kafka clusters are named %r (ids %s); use cluster_id to pick one."
+            % (len(matches), cluster_name, ", ".join(str(cluster.get("cluster_id")) for cluster in matches))
+        )
+    names = sorted(str(cluster.get("name")) for cluster in clusters)
+    shown = ", ".join(repr(name) for name in names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
+    raise UpstashError(
+        "No Kafka cluster named %r in this account (%s)."
+        % (cluster_name, "its clusters are " + shown if names else "it has no Kafka clusters")
+    )
+
+
+def _connectors_of_each(client, cluster_ids):
+    """The connectors of several clusters fetched concurrently, kept in cluster order."""
+    if len(cluster_ids) == 1:
+        return [client.list_connectors(cluster_ids[0])]
+    from concurrent.futures import ThreadPoolExecutor  # only account-wide calls pay for the import
+
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, len(cluster_ids))) as pool:
+        futures = [pool.submit(client.list_connectors, cluster_id) for cluster_id in cluster_ids]
+        listings = []
+        for cluster_id, future in zip(cluster_ids, futures):
+            try:
+                listings.append(future.result())
+            except UpstashError as exc:
+                for pending in futures:
+                    pending.cancel()
+                raise UpstashError("Listing the connectors of Kafka cluster %r failed: %s" % (cluster_id, exc))
+    return listings
+
+
+def _with_cluster_id(connectors, cluster_id):
+    """Account-wide results say which cluster each connector belongs to, even if the API did not."""
+    return [connector if "cluster_id" in connector else dict(connector, cluster_id=cluster_id) for connector in connectors]
+
+
+def query_connectors(client, cluster_ids=(), cluster_name=None, name=None, connector_id=None, fields=None, redact=True):
+    """The connectors a module or lookup call asks for.
+
+    cluster ids given: those clusters, in order. cluster_name: that cluster. Neither, with a
+    connector_id: that one connector. Neither and no connector_id: every cluster of the account.
+    """
+    cluster_ids = list(cluster_ids)
+    validate_options(cluster_ids, cluster_name, connector_id, fields)
+    if cluster_name is not None:
+        cluster_ids = [resolve_cluster_name(client, cluster_name)]
+    if cluster_ids:
+        connectors = [connector for listing in _connectors_of_each(client, cluster_ids) for connector in listing]
+    elif connector_id is not None:
+        connectors = [client.get_connector(connector_id)]
+    else:
+        account_ids = [cluster.get("cluster_id") for cluster in client.list_clusters()]
+        for cluster_id in account_ids:
+            validate_id(cluster_id, "cluster_id in the clusters list")
+        listings = _connectors_of_each(client, account_ids) if account_ids else []
+        connectors = [
+            connector for cluster_id, listing in zip(account_ids, listings) for connector in _with_cluster_id(listing, cluster_id)
+        ]
+    return shape_connectors(connectors, name=name, connector_id=connector_id, fields=fields, redact=redact)
+
+
+def query_clusters(client, cluster_id=None, name=None, redact=True):
+    """The account's Kafka clusters, optionally only the one with this id or name."""
+    if cluster_id is not None:
+        validate_id(cluster_id, "cluster_id")
+    return shape_clusters(client.list_clusters(), cluster_id=cluster_id, name=name, redact=redact)

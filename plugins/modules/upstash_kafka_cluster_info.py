@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: upstash_kafka_cluster_info
+short_description: List the Kafka clusters of an Upstash account
+version_added: 1.0.0
+description:
+  - Lists the Kafka clusters of the account through the Upstash Developer API
+    (C(GET /v2/kafka/clusters)), for example to find a cluster's id from its name or to loop over
+    every cluster.
+  - Read-only; never changes anything.
+author:
+  - upstash.cloud maintainers (@upstash-cloud)
+extends_documentation_fragment:
+  - upstash.cloud.upstash
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to show a diff of.
+  action_group:
+    support: full
+    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
+    membership:
+      - upstash.cloud.upstash
+options:
+  cluster_id:
+    description:
+      - Only return the cluster with this id.
+      - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
+    type: str
+  name:
+    description:
+      - Only return clusters with exactly this name.
+    type: str
+notes:
+  - With O(redact=true) (the default) each cluster's C(password) is returned as C(********).
+"""
+
+EXAMPLES = r"""
+- name: List every Kafka cluster of the account
+  upstash.cloud.upstash_kafka_cluster_info:
+  register: kafka
+
+- name: Show where each cluster lives
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.cluster_id }}) in {{ item.region }}"
+  loop: "{{ kafka.clusters }}"
+
+- name: The id of the cluster named prod-events
+  upstash.cloud.upstash_kafka_cluster_info:
+    name: prod-events
+  register: prod
+"""
+
+RETURN = r"""
+clusters:
+  description:
+    - The Kafka clusters of the account in the order the API sent them, after the O(cluster_id)
+      and O(name) filters.
+    - Every field the API sent is kept; C(password) is C(********) when O(redact=true).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    cluster_id:
+      description: Id of the cluster.
+      type: str
+      returned: always
+      sample: 7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01
+    name:
+      description: Name of the cluster.
+      type: str
+      returned: always
+      sample: prod-events
+    region:
+      description: Region the cluster runs in.
+      type: str
+      returned: when sent by the API
+      sample: eu-west-1
+    type:
+      description: Plan of the cluster.
+      type: str
+      returned: when sent by the API
+      sample: paid
+    multizone:
+      description: Whether the cluster is replicated across zones.
+      type: bool
+      returned: when sent by the API
+      sample: false
+    tcp_endpoint:
+      description: Kafka protocol endpoint.
+      type: str
+      returned: when sent by the API
+      sample: prod-events-kafka.upstash.io
+    rest_endpoint:
+      description: REST endpoint.
+      type: str
+      returned: when sent by the API
+      sample: prod-events-rest-kafka.upstash.io
+    state:
+      description: State of the cluster.
+      type: str
+      returned: when sent by the API
+      sample: active
+    username:
+      description: User name for the Kafka endpoints.
+      type: str
+      returned: when sent by the API
+      sample: cHJvZC1ldmVudHM
+    password:
+      description: Password for the Kafka endpoints; C(********) when O(redact=true).
+      type: str
+      returned: when sent by the API
+      sample: "********"
+    creation_time:
+      description: When the cluster was created, in seconds since the epoch.
+      type: int
+      returned: when sent by the API
+      sample: 1700000000
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    UpstashError,
+    api_argument_spec,
+    client_from_options,
+)
+from ansible_collections.upstash.cloud.plugins.module_utils._queries import query_clusters
+
+
+def main():
+    argument_spec = api_argument_spec()
+    argument_spec.update(cluster_id=dict(type="str"), name=dict(type="str"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    params = module.params
+    try:
+        clusters = query_clusters(
+            client_from_options(params), cluster_id=params["cluster_id"], name=params["name"], redact=params["redact"]
+        )
+    except UpstashError as exc:
+        module.fail_json(msg=str(exc))
+
+    module.exit_json(changed=False, clusters=clusters)
+
+
+if __name__ == "__main__":
+    main()
