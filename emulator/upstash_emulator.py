@@ -48,7 +48,9 @@ Control API for tests, without authentication, JSON in and out:
   (default 1, -1 for every request until reset) get the fault. Modes and their options:
   ``status`` (``status`` = 500, ``body``), ``rate_limit`` (``retry_after`` = 1), ``slow`` (``delay`` = 5
   seconds, then a normal answer), ``html``, ``object``, ``strings``, ``invalid_utf8``, ``truncated``,
-  ``drop`` and ``redirect`` (``location``, a full URL). For example::
+  ``drop``, ``redirect`` (``location``, a full URL) and ``echo_auth`` (``status`` = 502: an error whose
+  text repeats the request's Authorization header, encoded and decoded, as a debugging proxy might, to
+  test that clients keep credentials out of their messages). For example::
 
       curl -X POST -d '{"mode": "rate_limit", "count": 2}' "$UPSTASH_API_URL/_emulator/fault"
 """
@@ -372,6 +374,7 @@ FAULT_OPTIONS = {
     "truncated": {},
     "drop": {},
     "redirect": {"location": None},
+    "echo_auth": {"status": 502},
 }
 
 
@@ -392,6 +395,9 @@ def _check_fault_options(fault):
             raise ValueError("status must be an integer from 200 to 599")
         if not isinstance(fault["body"], str):
             fault["body"] = json.dumps(fault["body"])
+    elif mode == "echo_auth":
+        if not _is_int(fault["status"]) or not 400 <= fault["status"] <= 599:
+            raise ValueError("status must be an integer from 400 to 599")
     elif mode == "rate_limit":
         if not _is_int(fault["retry_after"]) or fault["retry_after"] < 0:
             raise ValueError("retry_after must be a non-negative integer")
@@ -622,6 +628,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif mode == "redirect":
             self._send(302, _error_body("moved"), headers=[("Location", fault["location"])])
+        elif mode == "echo_auth":
+            sent = self.headers.get("Authorization", "")
+            try:
+                decoded = base64.b64decode(sent.partition(" ")[2].strip(), validate=True).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                decoded = ""
+            self._send(fault["status"], _error_body(
+                "upstream refused the request; it carried Authorization: %s (%s)" % (sent, decoded)))
         return True
 
     # -- the control API --------------------------------------------------------------------------

@@ -11,9 +11,16 @@ UpstashError whose message is one sentence that never contains the API key.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import collections
+import copy
 import hashlib
 import json
 import re
+import socket
+import ssl
+import time
 import traceback
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +28,7 @@ REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import InvalidHeader, NewConnectionError, ReadTimeoutError
     from urllib3.util.retry import Retry
 except ImportError:
     HAS_REQUESTS = False
@@ -106,7 +114,11 @@ class _BoundedRetry(Retry):
     """urllib3 Retry whose Retry-After wait is capped, so the total wait stays bounded."""
 
     def get_retry_after(self, response):
-        seconds = super().get_retry_after(response)
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:
+            # A Retry-After that is neither seconds nor a date is the server's bug; plain backoff still applies.
+            return None
         if seconds is None:
             return None
         return min(seconds, RETRY_AFTER_MAX)
@@ -132,29 +144,39 @@ def _build_retry(retries):
         return _BoundedRetry(**kwargs)
 
 
-def _root_cause(exc):
-    """The innermost exception behind a requests/urllib3 wrapper chain."""
-    seen = set()
+def _cause_chain(exc):
+    """exc and every exception behind it, outermost first, through the requests/urllib3 wrappers."""
+    chain = []
     current = exc
-    while id(current) not in seen:
-        seen.add(id(current))
+    while isinstance(current, BaseException) and all(current is not seen for seen in chain):
+        chain.append(current)
         inner = getattr(current, "reason", None)
         if not isinstance(inner, BaseException):
-            args = getattr(current, "args", ())
-            inner = args[0] if args and isinstance(args[0], BaseException) else None
+            # urllib3's ProtocolError carries its cause second: ("Connection aborted.", RemoteDisconnected(...)).
+            inner = next((arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)), None)
         if inner is None:
             inner = current.__cause__ or current.__context__
-        if not isinstance(inner, BaseException):
-            break
         current = inner
-    return current
+    return chain
+
+
+def _root_cause(exc):
+    """The innermost exception behind a requests/urllib3 wrapper chain."""
+    return _cause_chain(exc)[-1]
 
 
 def _describe_cause(exc):
     cause = _root_cause(exc)
+    partial, expected = getattr(cause, "partial", None), getattr(cause, "expected", None)
+    if isinstance(partial, (bytes, int)) and isinstance(expected, int):
+        # IncompleteRead's own text is a repr; say it in words.
+        received = len(partial) if isinstance(partial, bytes) else partial
+        return "%d bytes received, %d more expected" % (received, expected)
     text = getattr(cause, "strerror", None) or str(cause) or type(cause).__name__
     # urllib3 prefixes messages with a repr such as "<HTTPConnection object at 0x7f...>:"
     text = re.sub(r"<[^>]*object at 0x[0-9a-fA-F]+>:?\s*", "", text)
+    # ... or, from urllib3 2 on, "HTTPConnection(host='api.upstash.com', port=443):"; the host is named anyway.
+    text = re.sub(r"\bHTTPS?Connection(?:Pool)?\(host=[^)]*\):?\s*", "", text)
     text = re.sub(r"\[Errno -?\d+\]\s*", "", text)
     text = _WHITESPACE.sub(" ", text).strip().rstrip(".")
     if len(text) > _API_MESSAGE_MAX:
@@ -162,9 +184,23 @@ def _describe_cause(exc):
     return text or type(cause).__name__
 
 
+# "Basic <base64 of user:password>", as proxies and debug pages echo request headers back.
+_BASIC_CREDENTIALS = re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
+
+
+def _mask_basic_credentials(match):
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    # Only a user:password pair is masked, so ordinary words after "Basic" stay readable.
+    return match.group(1) + "********" if b":" in decoded else match.group(0)
+
+
 def api_message(body_bytes):
     """The API's own words from an error body: a JSON error/message field, or its plain text."""
-    text = body_bytes.decode("utf-8", "replace").strip()
+    # Masked before any shortening, which could otherwise cut a credential down to an unrecognisable prefix.
+    text = _BASIC_CREDENTIALS.sub(_mask_basic_credentials, body_bytes.decode("utf-8", "replace")).strip()
     if not text:
         return "(empty body)"
     try:
@@ -273,42 +309,87 @@ class UpstashClient:
     def _get(self, path, not_found):
         """GET base_url + path and return the raw body of a 2xx answer."""
         url = self.base_url + path
-        try:
-            response = self._session.get(url, timeout=self.timeout, verify=self._verify)
-            body = response.content
-        except requests.exceptions.SSLError as exc:
-            raise self._error(
-                UpstashConnectionError,
-                "TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
-                "or validate_certs to false for a test endpoint." % (self.host, _describe_cause(exc)),
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise self._error(
-                UpstashConnectionError,
-                "Timed out connecting to %s after %g seconds (%d tries)." % (self.host, self.timeout, self.retries + 1),
-            )
-        except (requests.exceptions.ReadTimeout, requests.exceptions.Timeout):
-            raise self._error(
-                UpstashConnectionError,
-                "Timed out after %g seconds waiting for %s to answer GET %s (%d tries)."
-                % (self.timeout, self.host, path, self.retries + 1),
-            )
-        except requests.exceptions.TooManyRedirects:
-            raise self._error(UpstashConnectionError, "Too many redirects from %s for GET %s." % (self.host, path))
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise self._error(
-                UpstashConnectionError,
-                "The answer from %s to GET %s was cut off before its end (%s)." % (self.host, path, _describe_cause(exc)),
-            )
-        except requests.exceptions.RequestException as exc:
-            raise self._error(
-                UpstashConnectionError,
-                "Could not connect to %s for GET %s: %s." % (self.host, path, _describe_cause(exc)),
-            )
+        session, budget, failed = self._session, self.retries, 0
+        while True:
+            response = failure = body = None
+            try:
+                response = session.get(url, timeout=self.timeout, verify=self._verify, stream=True)
+                body = response.content
+            except requests.exceptions.RequestException as exc:
+                failure = exc
+                if response is not None:
+                    response.close()
+            finally:
+                if session is not self._session:
+                    session.close()
+            if failure is None or response is None:
+                break
+            # urllib3 retries only until the headers have arrived; an answer cut off after them (a server or proxy
+            # dying mid-body) lands here. A GET is safe to repeat, so it is, out of the same budget: whatever
+            # fails, never more than retries + 1 requests in all.
+            if not isinstance(failure, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError)):
+                break
+            spent = len(getattr(getattr(response.raw, "retries", None), "history", ())) + 1
+            if spent > budget:
+                break
+            budget -= spent
+            failed += spent
+            # Other threads share self._session, so its adapter keeps its budget; a one-off copy carries what is left.
+            session = copy.copy(self._session)
+            session.adapters = collections.OrderedDict()
+            adapter = HTTPAdapter(max_retries=_build_retry(budget))
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            time.sleep(min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (failed - 1)) if failed > 1 else 0)
+
+        tries = "%d %s" % (self.retries + 1, "try" if self.retries == 0 else "tries")
+        if failure is not None:
+            chain = _cause_chain(failure)
+            cause = _describe_cause(failure)
+            if isinstance(failure, requests.exceptions.SSLError):
+                if any(isinstance(exc, ssl.SSLCertVerificationError) for exc in chain) or "CERTIFICATE_VERIFY_FAILED" in str(failure):
+                    message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
+                               "or validate_certs to false for a test endpoint." % (self.host, cause))
+                else:
+                    message = "The TLS connection to %s failed (%s); check that api_url names an https endpoint." % (self.host, cause)
+            elif isinstance(failure, requests.exceptions.ConnectTimeout):
+                message = "Timed out connecting to %s after %g seconds (%s)." % (self.host, self.timeout, tries)
+            elif isinstance(failure, requests.exceptions.TooManyRedirects):
+                message = "Too many redirects from %s for GET %s." % (self.host, path)
+            elif any(isinstance(exc, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for exc in chain):
+                message = "Could not connect to %s for GET %s (%s): %s." % (self.host, path, tries, cause)
+            # requests reports a read timeout that used up the retries as a ConnectionError, not a Timeout.
+            elif any(isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout, TimeoutError)) for exc in chain):
+                message = "Timed out after %g seconds waiting for %s to answer GET %s (%s)." % (self.timeout, self.host, path, tries)
+            elif isinstance(failure, requests.exceptions.ChunkedEncodingError):
+                message = "The answer from %s to GET %s was cut off before its end (%s; %s)." % (self.host, path, cause, tries)
+            elif isinstance(failure, requests.exceptions.ConnectionError):
+                message = "The connection to %s was lost during GET %s (%s): %s." % (self.host, path, tries, cause)
+            else:
+                message = "GET %s at %s failed: %s." % (path, self.host, cause)
+            raise self._error(UpstashConnectionError, message)
+
         status = response.status_code
         if 200 <= status < 300:
             return body
-        said = api_message(body)
+        # requests drops the credentials when it follows a redirect to another host; say who really answered.
+        answered_by = self.host
+        if response.history:
+            try:
+                final = urlsplit(response.url)
+                answered_by = final.hostname if final.port is None else "%s:%s" % (final.hostname, final.port)
+            except (TypeError, ValueError):
+                answered_by = self.host
+        where = self.host if answered_by == self.host else "%s (redirected from %s)" % (answered_by, self.host)
+        # Scrubbed before api_message shortens the text, which could leave a prefix of the key behind.
+        said = api_message(body.replace(self._api_key.encode("utf-8"), b"********"))
+        if status in (401, 403) and answered_by != self.host:
+            raise self._error(
+                UpstashHTTPError,
+                "Authentication failed at %s (HTTP %d: %s) after %s redirected GET %s there; credentials are never sent "
+                "to another host, so set api_url to that host if you trust it." % (answered_by, status, said, self.host, path),
+                status,
+            )
         if status in (401, 403):
             raise self._error(
                 UpstashHTTPError,
@@ -317,10 +398,10 @@ class UpstashClient:
                 status,
             )
         if status == 404 and not_found:
-            raise self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, self.host, said), status)
-        tries = " after %d tries" % (self.retries + 1) if status in RETRY_STATUSES and self.retries else ""
+            raise self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, where, said), status)
+        after = " after %s" % tries if status in RETRY_STATUSES and self.retries else ""
         raise self._error(
-            UpstashHTTPError, "HTTP %d from %s for GET %s%s: %s." % (status, self.host, path, tries, said), status
+            UpstashHTTPError, "HTTP %d from %s for GET %s%s: %s." % (status, where, path, after, said), status
         )
 
     def _decode(self, body, path, expected):

@@ -8,15 +8,23 @@ HTTP server on 127.0.0.1, and a runner for real ansible-playbook processes."""
 
 from __future__ import annotations
 
+import datetime
 import glob
+import ipaddress
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import types
 import urllib.request
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
@@ -154,3 +162,83 @@ def ansible(collections_path, emulator, tmp_path):
         return result.stdout
 
     return run
+
+
+class TLSEmulator(Emulator):
+    """An HTTPS emulator whose control API is reached by trusting its own certificate."""
+
+    def __init__(self, emulator, cafile):
+        super().__init__(emulator.process, emulator.url)
+        self.context = ssl.create_default_context(cafile=cafile)
+
+    def _control(self, path, payload=None):
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="GET" if data is None else "POST")
+        with urllib.request.urlopen(request, timeout=10, context=self.context) as answer:
+            return json.loads(answer.read() or b"null")
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 and localhost, as (certificate path, key path).
+
+    It is its own CA, with the extensions strict verifiers insist on, so it works as a ca_path."""
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    public_key = key.public_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "upstash emulator test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                          key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_path = directory / "cert.pem"
+    key_path = directory / "key.pem"
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(certificate_path), str(key_path)
+
+
+@pytest.fixture
+def tls_emulator(tls_certificate):
+    """An emulator serving HTTPS with the self-signed certificate of tls_certificate."""
+    certificate_path, key_path = tls_certificate
+    emulator = TLSEmulator(start_emulator("--tls-cert", certificate_path, "--tls-key", key_path), certificate_path)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def second_emulator():
+    """Another plain HTTP emulator, for a redirect to a different host to land on."""
+    emulator = start_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def unused_port():
+    """A 127.0.0.1 port nothing listens on (free when checked; nothing in these tests takes it after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import os
 
 import pytest
 import requests
 import responses
 import yaml
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from ansible_collections.upstash.cloud.plugins.module_utils import _api_client
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
@@ -259,3 +261,151 @@ def test_missing_requests_is_reported(monkeypatch):
     monkeypatch.setattr(_api_client, "HAS_REQUESTS", False)
     message = fail_with(UpstashConfigError, client)
     assert "requests" in message
+
+
+@pytest.fixture
+def slept(monkeypatch):
+    """The pauses the client asked for, without waiting for them."""
+    pauses = []
+    monkeypatch.setattr(_api_client.time, "sleep", pauses.append)
+    return pauses
+
+
+def cut_off(body=b'[{"connector_id": "a", "na'):
+    """A 200 whose Content-Length promises more than is sent: it breaks only after the headers arrived."""
+    return dict(body=body, headers={"Content-Length": str(len(body) + 100)}, content_type="application/json")
+
+
+@responses.activate
+def test_a_body_cut_off_once_is_retried(slept):
+    responses.get(LIST_URL, **cut_off())
+    responses.get(LIST_URL, json=CONNECTORS)
+    api = client(retries=1)
+    adapter = api._session.get_adapter(API)  # pylint: disable=protected-access
+    budget = adapter.max_retries
+    assert api.list_connectors(CLUSTER) == CONNECTORS
+    assert len(responses.calls) == 2
+    # the shared adapter, used by concurrent requests, keeps its own budget
+    assert api._session.get_adapter(API) is adapter and adapter.max_retries is budget  # pylint: disable=protected-access
+    assert slept == [0]
+
+
+@responses.activate
+def test_bodies_cut_off_every_time_use_up_the_same_retries_budget(slept):
+    for _attempt in range(6):
+        responses.get(LIST_URL, **cut_off())
+    message = fail_with(UpstashConnectionError, lambda: client(retries=2).list_connectors(CLUSTER))
+    assert "The answer from api.example.test to GET /v2/kafka/connectors/%s was cut off before its end" % CLUSTER in message
+    assert "(%d bytes received, 100 more expected; 3 tries)." % len(cut_off()["body"]) in message
+    assert len(responses.calls) == 3
+    assert slept == [0, 1.0]
+
+
+@responses.activate
+def test_a_body_cut_off_with_retries_zero_is_tried_once(slept):
+    responses.get(LIST_URL, **cut_off())
+    responses.get(LIST_URL, json=CONNECTORS)
+    message = fail_with(UpstashConnectionError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert message.endswith("; 1 try).")
+    assert len(responses.calls) == 1
+    assert not slept
+
+
+def refused_by_the_network():
+    """A NewConnectionError as urllib3 raises it: from the OSError behind it, and naming the connection first."""
+    error = NewConnectionError(None, "Failed to establish a new connection: [Errno 113] No route to host")
+    error.__cause__ = OSError(113, "No route to host")
+    return error
+
+
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        # what requests raises when read timeouts used up the retries: a ConnectionError, not a Timeout
+        (requests.exceptions.ConnectionError(MaxRetryError(None, "/x", ReadTimeoutError(None, "/x", "Read timed out."))),
+         ["Timed out after 5 seconds waiting for api.example.test to answer GET", "(4 tries)."]),
+        (requests.exceptions.ConnectionError(MaxRetryError(None, "/x", ProtocolError(
+            "Connection aborted.", http.client.RemoteDisconnected("Remote end closed connection without response")))),
+         ["The connection to api.example.test was lost during GET", "(4 tries): Remote end closed connection without response."]),
+        (requests.exceptions.ConnectionError(MaxRetryError(None, "/x", refused_by_the_network())),
+         ["Could not connect to api.example.test for GET", "(4 tries): No route to host."]),
+        (requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
+         ["The TLS connection to api.example.test failed", "https"]),
+    ],
+)
+@responses.activate
+def test_transport_failures_say_what_happened_not_how_it_was_wrapped(exc, words):
+    responses.get(LIST_URL, body=exc)
+    message = fail_with(UpstashConnectionError, lambda: client().list_connectors(CLUSTER))
+    for word in words:
+        assert word in message
+    for wrapper in ("MaxRetryError", "ProtocolError", "('", "object at 0x"):
+        assert wrapper not in message
+
+
+@responses.activate
+def test_one_try_is_one_try():
+    responses.get(LIST_URL, body=requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")))
+    message = fail_with(UpstashConnectionError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert "(1 try): Connection refused." in message
+
+
+def test_an_unreadable_retry_after_falls_back_to_backoff():
+    class FakeResponse:
+        headers = {"Retry-After": "whenever you like"}
+
+        def getheader(self, name, default=None):
+            return self.headers.get(name, default)
+
+    assert _api_client._build_retry(3).get_retry_after(FakeResponse()) is None  # pylint: disable=protected-access
+
+
+@responses.activate
+def test_credentials_echoed_by_a_proxy_are_masked_encoded_and_plain():
+    token = base64.b64encode(("%s:%s" % (EMAIL, KEY)).encode()).decode()
+    responses.get(LIST_URL, status=502, body="proxy refused it; Authorization: Basic %s (%s:%s)" % (token, EMAIL, KEY))
+    message = fail_with(UpstashHTTPError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert token not in message
+    assert "Authorization: Basic ******** (%s:********)" % EMAIL in message
+
+
+@pytest.mark.parametrize("text", ["Basic authentication required", "use basic auth", "Basic abcd is not a pair"])
+def test_ordinary_words_after_basic_are_left_alone(text):
+    assert _api_client.api_message(text.encode()) == text
+
+
+@responses.activate
+def test_the_key_is_masked_before_a_long_message_is_shortened():
+    responses.get(LIST_URL, status=500, body="x" * 195 + KEY + " and more")
+    message = fail_with(UpstashHTTPError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert KEY[:5] not in message
+
+
+@responses.activate
+def test_a_redirect_to_another_host_drops_the_credentials_and_names_who_answered():
+    other = "https://elsewhere.example.net/v2/kafka/connectors/" + CLUSTER
+    responses.get(LIST_URL, status=302, headers={"Location": other})
+    responses.get(other, status=401, json={"error": "Unauthorized"})
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
+    assert message.startswith("Authentication failed at elsewhere.example.net (HTTP 401: Unauthorized) after api.example.test redirected")
+    assert "never sent to another host" in message
+    assert "Authorization" in responses.calls[0].request.headers
+    assert "Authorization" not in responses.calls[1].request.headers
+
+
+@responses.activate
+def test_other_errors_after_a_redirect_name_both_hosts():
+    other = "https://elsewhere.example.net/v2/kafka/connectors/" + CLUSTER
+    responses.get(LIST_URL, status=307, headers={"Location": other})
+    responses.get(other, status=500, body="down")
+    message = fail_with(UpstashHTTPError, lambda: client(retries=0).list_connectors(CLUSTER))
+    assert "HTTP 500 from elsewhere.example.net (redirected from api.example.test) for GET" in message
+
+
+@responses.activate
+def test_a_redirect_within_the_host_keeps_the_credentials():
+    moved = API + "/v2/kafka/connectors/moved-here"
+    responses.get(LIST_URL, status=301, headers={"Location": moved})
+    responses.get(moved, json=CONNECTORS)
+    assert client().list_connectors(CLUSTER) == CONNECTORS
+    assert "Authorization" in responses.calls[1].request.headers

@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The fault matrix of docs/fault-matrix.md, run with real ansible-playbook against the emulator.
+
+Every fault ends in success after retries or in one sentence that says what went wrong; no run prints the API key
+or a traceback, even at -vvvv (the ansible fixture checks every run for both).
+
+Each test hands a list of cases to playbooks/faults.yml, which runs every case once through the module and once
+through the lookup (unless the case names its ``plugins``), resetting the emulator in between. Fields of a case:
+
+``name``
+    what the case is about, shown in the playbook output.
+``fault``
+    posted to the emulator's ``/_emulator/fault`` before the call (see emulator/upstash_emulator.py).
+``cluster_id``
+    the id asked for (default: the prod cluster).
+``options``
+    module options, and the same as lookup keyword arguments.
+``ok``
+    whether the call must succeed.
+``requests``
+    how many requests under /v2 the (first) emulator must have seen: exactly this many.
+``connectors``
+    how many connectors a successful call returns.
+``says`` / ``lacks``
+    texts the failure message must contain / must not contain.
+``min_seconds`` / ``max_seconds``
+    bounds on the time the call took, measured in the playbook.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+import time
+from urllib.parse import urlsplit
+
+# The machine is shared and noisy: lower time bounds are strict, upper bounds only catch a hang.
+SLACK = 30.0
+WRONG_KEY = "wrong-key-5e1f0c"
+EXPECTED_LIST = "expected a JSON list of connector objects"
+SECRET_MARKERS = ("password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key", "private.key",
+                  "access.key", "jaas")
+MASK = "********"
+
+
+def host_of(url):
+    return urlsplit(url).netloc
+
+
+def run_cases(ansible, cases, **kwargs):
+    """Run the cases at -vvvv; return the output and the wall time of the whole run."""
+    # From a file: at -vvvv ansible-playbook echoes extra vars given on its command line, wrong keys included.
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "cases.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(dict(fault_cases=cases), handle)
+        started = time.monotonic()
+        output = ansible("faults.yml", "-vvvv", "-e", "@" + path, **kwargs)
+        return output, time.monotonic() - started
+
+
+def test_server_errors_are_retried_exactly_as_configured(ansible, emulator, it):
+    host = host_of(emulator.url)
+    cases = [
+        dict(name="one 500, then data", fault=dict(mode="status", status=500), options=dict(retries=3),
+             ok=True, requests=2, connectors=4),
+        # backoff 0.5 s x 2^n from the second retry on: 0 + 1 s
+        dict(name="two 502s, then data", fault=dict(mode="status", status=502, count=2), options=dict(retries=3),
+             ok=True, requests=3, connectors=4, min_seconds=1),
+        # 0 + 1 + 2 s
+        dict(name="three 503s, then data", fault=dict(mode="status", status=503, count=3), options=dict(retries=3),
+             ok=True, requests=4, connectors=4, min_seconds=3),
+        dict(name="a 500 that never ends", options=dict(retries=2),
+             fault=dict(mode="status", status=500, count=-1, body={"error": "database is on fire"}),
+             ok=False, requests=3, says=["HTTP 500 from %s for GET /v2/kafka/connectors/%s after 3 tries: database is on fire." % (host, it.prod)]),
+        dict(name="a 502 with a plain-text body that never ends", options=dict(retries=1),
+             fault=dict(mode="status", status=502, count=-1, body="Bad gateway: upstream is restarting"),
+             ok=False, requests=2, says=["HTTP 502 from " + host, "after 2 tries", "Bad gateway: upstream is restarting"]),
+        dict(name="retries 0 with a healthy API", options=dict(retries=0), ok=True, requests=1, connectors=4),
+        dict(name="retries 0 with a 503", fault=dict(mode="status", status=503, count=-1), options=dict(retries=0),
+             ok=False, requests=1, says=["HTTP 503 from " + host, "internal error"], lacks=["tries"]),
+        dict(name="an error page that repeats the credentials", fault=dict(mode="echo_auth", count=-1), options=dict(retries=0),
+             ok=False, requests=1, says=["HTTP 502", "Authorization: Basic " + MASK, "(%s:%s)" % (it.email, MASK)]),
+    ]
+    output, _elapsed = run_cases(ansible, cases)
+    # the key in its encoded form, as the error page repeated it
+    assert base64.b64encode(("%s:%s" % (it.email, it.api_key)).encode()).decode() not in output
+
+
+def test_retry_after_is_honoured(ansible):
+    cases = [
+        dict(name="429 with Retry-After: 2, then data", fault=dict(mode="rate_limit", retry_after=2), options=dict(retries=1),
+             ok=True, requests=2, connectors=4, min_seconds=2, max_seconds=2 + SLACK),
+        dict(name="429 with Retry-After: 1, every time", fault=dict(mode="rate_limit", retry_after=1, count=-1),
+             options=dict(retries=1), ok=False, requests=2, min_seconds=1, max_seconds=1 + SLACK,
+             says=["HTTP 429", "after 2 tries", "rate limit exceeded"]),
+    ]
+    _output, elapsed = run_cases(ansible, cases)
+    # every case waits as asked once, with the module and with the lookup
+    assert elapsed >= 2 * (2 + 1)
+    assert elapsed < 2 * (2 + 1) + 2 * SLACK
+
+
+def test_read_timeout_fails_in_bounded_time_and_names_the_host(ansible, emulator):
+    timeout, retries = 1, 1
+    bound = timeout * (retries + 1)  # the first retry has no backoff
+    cases = [
+        dict(name="a server slower than the timeout, every time", fault=dict(mode="slow", delay=4, count=-1),
+             options=dict(timeout=timeout, retries=retries), ok=False, requests=2, min_seconds=bound, max_seconds=bound + SLACK,
+             says=["Timed out after 1 seconds waiting for %s to answer GET" % host_of(emulator.url), "(2 tries)"]),
+        dict(name="a server slower than the timeout once", fault=dict(mode="slow", delay=4),
+             options=dict(timeout=timeout, retries=retries), ok=True, requests=2, connectors=4, min_seconds=timeout),
+    ]
+    _output, elapsed = run_cases(ansible, cases)
+    assert elapsed >= 2 * (bound + timeout)
+    assert elapsed < 2 * (bound + timeout) + 2 * SLACK
+
+
+def test_connection_failures_name_the_host_and_are_retried(ansible, emulator, unused_port):
+    host = host_of(emulator.url)
+    cases = [
+        dict(name="connection refused", options=dict(api_url="http://127.0.0.1:%d" % unused_port, retries=1),
+             ok=False, requests=0, says=["Could not connect to 127.0.0.1:%d for GET" % unused_port, "(2 tries): Connection refused."]),
+        dict(name="connection dropped once, then data", fault=dict(mode="drop"), options=dict(retries=1),
+             ok=True, requests=2, connectors=4),
+        dict(name="connection dropped every time", fault=dict(mode="drop", count=-1), options=dict(retries=1),
+             ok=False, requests=2, says=["The connection to %s was lost during GET" % host, "(2 tries)", "closed connection"]),
+        dict(name="body cut off once, then data", fault=dict(mode="truncated"), options=dict(retries=1),
+             ok=True, requests=2, connectors=4),
+        dict(name="body cut off every time", fault=dict(mode="truncated", count=-1), options=dict(retries=2),
+             ok=False, requests=3, says=["The answer from %s to GET" % host, "was cut off before its end", "bytes received", "3 tries"]),
+        dict(name="body cut off, retries 0", fault=dict(mode="truncated", count=-1), options=dict(retries=0),
+             ok=False, requests=1, says=["was cut off before its end", "1 try)"]),
+    ]
+    run_cases(ansible, cases)
+
+
+def test_unusable_answers_say_what_was_expected(ansible, emulator):
+    answer = "The answer from %s to GET" % host_of(emulator.url)
+    cases = [
+        dict(name="200 with an HTML page", fault=dict(mode="html"), ok=False, requests=1,
+             says=[answer, "is an HTML page; " + EXPECTED_LIST]),
+        dict(name="200 with a JSON object", fault=dict(mode="object"), ok=False, requests=1,
+             says=[answer, "is a JSON object; " + EXPECTED_LIST]),
+        dict(name="200 with a list of strings", fault=dict(mode="strings"), ok=False, requests=1,
+             says=[answer, "item 0 is a JSON string; " + EXPECTED_LIST]),
+        dict(name="200 with invalid UTF-8", fault=dict(mode="invalid_utf8"), ok=False, requests=1,
+             says=[answer, "is not valid UTF-8 text; " + EXPECTED_LIST]),
+        dict(name="200 with plain text", fault=dict(mode="status", status=200, body="OK"), ok=False, requests=1,
+             says=[answer, "is text that is not JSON; " + EXPECTED_LIST]),
+    ]
+    run_cases(ansible, cases)
+
+
+def test_credentials_and_unknown_clusters_are_reported_clearly(ansible, emulator, it):
+    host = host_of(emulator.url)
+    cases = [
+        dict(name="wrong API key (401)", options=dict(api_key=WRONG_KEY), ok=False, requests=1,
+             says=["Authentication failed at %s (HTTP 401: Unauthorized)" % host, "check the email and api_key options"],
+             lacks=[it.email]),
+        dict(name="key without access (403)", options=dict(retries=3),
+             fault=dict(mode="status", status=403, count=-1, body={"error": "this API key may not read Kafka clusters"}),
+             ok=False, requests=1, says=["Authentication failed", "HTTP 403: this API key may not read Kafka clusters", "api_key"],
+             lacks=[it.email]),
+        dict(name="unknown cluster (404)", cluster_id="no-such-cluster-42", ok=False, requests=1,
+             says=["Kafka cluster 'no-such-cluster-42' was not found at %s (HTTP 404: cluster not found)." % host]),
+    ]
+    output, _elapsed = run_cases(ansible, cases)
+    assert WRONG_KEY not in output
+
+
+def test_bad_ids_are_refused_before_any_request(ansible):
+    refused = ["Invalid cluster_id", "it must be a non-empty string of letters, digits, '-' and '_'."]
+    cases = [
+        dict(name="cluster_id %s" % json.dumps(value), cluster_id=value, ok=False, requests=0, says=refused)
+        for value in ("a/b", "a?b", "a%2Fb", "a b", "..", "../clusters", "", "a\nb")
+    ]
+    cases += [
+        # The module's str option turns a mapping into its text, which is refused all the same.
+        dict(name="cluster_id a mapping", cluster_id={"id": 7}, ok=False, requests=0, says=refused),
+        # The module's str option turns a number into a valid id, as Ansible does for every str option.
+        dict(name="cluster_id a number", cluster_id=42, plugins=["lookup"], ok=False, requests=0,
+             says=["Invalid cluster_id a value of type "]),
+        dict(name="connector_id with a slash", options=dict(connector_id="../x"), ok=False, requests=0,
+             says=["Invalid connector_id '../x'"]),
+    ]
+    run_cases(ansible, cases)
+
+
+def test_tls_is_verified_unless_told_otherwise(ansible, emulator, tls_emulator, tls_certificate):
+    tls = tls_emulator.url
+    cases = [
+        dict(name="self-signed certificate, default settings", options=dict(api_url=tls, retries=2), ok=False, requests=0,
+             says=["TLS certificate verification failed for " + host_of(tls), "set ca_path", "validate_certs to false"]),
+        dict(name="validate_certs false", options=dict(api_url=tls, validate_certs=False), ok=True, requests=0, connectors=4),
+        dict(name="ca_path to the certificate", options=dict(api_url=tls, ca_path=tls_certificate[0]), ok=True, requests=0,
+             connectors=4),
+    ]
+    run_cases(ansible, cases)
+    # only the two accepted cases, module and lookup, became requests, each with credentials
+    log = tls_emulator.stats()["requests_log"]
+    assert len(log) == 4 and all(entry["authorization"] for entry in log)
+
+
+def test_redirect_to_another_host_does_not_carry_the_credentials(ansible, emulator, second_emulator, it):
+    host = host_of(emulator.url)
+    other = "localhost:%d" % urlsplit(second_emulator.url).port
+    path = "/v2/kafka/connectors/" + it.prod
+    cases = [
+        dict(name="redirect to another host", fault=dict(mode="redirect", location="http://%s%s" % (other, path)),
+             ok=False, requests=1,
+             says=["Authentication failed at %s (HTTP 401: Unauthorized) after %s redirected GET %s there" % (other, host, path),
+                   "credentials are never sent to another host"]),
+        dict(name="redirect within the same host",
+             fault=dict(mode="redirect", location=emulator.url + "/v2/kafka/connectors/" + it.staging),
+             ok=True, requests=2, connectors=2),
+    ]
+    run_cases(ansible, cases)
+    landed = second_emulator.stats()["requests_log"]
+    assert len(landed) == 2 and not any(entry["authorization"] for entry in landed)
+    # every request that reached the first emulator, after a redirect to itself too, carried the credentials
+    kept = emulator.stats()["requests_log"]
+    assert len(kept) >= 2 and all(entry["authorization"] for entry in kept)
+
+
+def _is_secret_key(key):
+    lowered = key.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def _check_redacted(raw, redacted, where):
+    """Walk a raw properties value and its redacted form side by side, against the rules of docs/SPEC.md."""
+    if isinstance(raw, dict):
+        assert isinstance(redacted, dict) and list(redacted) == list(raw), where
+        for key, value in raw.items():
+            if _is_secret_key(key) and value is not None:
+                assert redacted[key] == MASK, "%s.%s" % (where, key)
+            else:
+                _check_redacted(value, redacted[key], "%s.%s" % (where, key))
+    elif isinstance(raw, list):
+        assert isinstance(redacted, list) and len(redacted) == len(raw), where
+        for index, (item, masked) in enumerate(zip(raw, redacted)):
+            _check_redacted(item, masked, "%s[%d]" % (where, index))
+    elif isinstance(raw, str) and urlsplit(raw).password:
+        parts = urlsplit(raw)
+        assert redacted == raw.replace(":%s@" % parts.password, ":%s@" % MASK), where
+        kept = urlsplit(redacted)
+        assert (kept.scheme, kept.username, kept.hostname, kept.port, kept.path, kept.query) == (
+            parts.scheme, parts.username, parts.hostname, parts.port, parts.path, parts.query), where
+    else:
+        assert redacted == raw, where
+
+
+def test_redaction_is_on_by_default_and_keeps_every_key(ansible, tmp_path):
+    output = ansible("redaction.yml", "-vvvv")
+    results = json.loads((tmp_path / "redaction.json").read_text())
+    assert results["module_redacted"] == results["lookup_redacted"]
+    assert results["module_raw"] == results["lookup_raw"]
+    raw, redacted = results["module_raw"], results["module_redacted"]
+    assert [connector["name"] for connector in raw] == [
+        "mongo-sink", "pg-source", "s3-archive", "es-sink", "http-source", "legacy-sink"]
+    for before, after in zip(raw, redacted):
+        assert list(after) == list(before)
+        for key, value in before.items():
+            if key == "properties":
+                _check_redacted(value, after[key], before["name"])
+            elif key == "user_password" and value is not None:
+                assert after[key] == MASK
+            else:
+                assert after[key] == value, (before["name"], key)
+    for secret in ("Mongo-Pa55w0rd", "Pg-Secret-123", "s3-Secret-Key", "Es-User-Pass", "trust-me"):
+        assert secret in json.dumps(raw)
+        assert secret not in json.dumps(redacted)
+        assert secret not in output
