@@ -100,10 +100,18 @@ class UpstashResponseError(UpstashError):
     """The API answered 2xx with a body that is not the JSON shape expected."""
 
 
+def _plain_type_name(value):
+    # Templated values arrive as subclasses with internal names; name the type a user wrote.
+    for plain in (bool, int, float, list, dict, bytes):
+        if isinstance(value, plain):
+            return plain.__name__
+    return "null" if value is None else type(value).__name__
+
+
 def validate_id(value, what):
     """Refuse anything but letters, digits, '-' and '_' so an id can never change the request path."""
     if not isinstance(value, str) or not _ID_PATTERN.match(value):
-        shown = repr(value) if isinstance(value, str) else "a value of type %s" % type(value).__name__
+        shown = repr(value) if isinstance(value, str) else "a value of type %s" % _plain_type_name(value)
         raise UpstashConfigError(
             "Invalid %s %s: it must be a non-empty string of letters, digits, '-' and '_'." % (what, shown)
         )

@@ -28,8 +28,9 @@ SECRET_KEY_MARKERS = (
 
 # scheme://user:password@host... ; the password may hold ':' or '@', the host part may not
 # hold '@', so the match ends at the last '@' before the host.
+# The lookbehind makes only the start of a scheme a candidate, which keeps long texts linear.
 _URL_PASSWORD = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^/?#\s]+)@(?=[^@/?#\s]*(?:[/?#\s]|$))"
+    r"(?<![A-Za-z0-9+.\-])(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^/?#\s]+)@(?=[^@/?#\s]*(?:[/?#\s]|$))"
 )
 
 
@@ -69,8 +70,9 @@ def redact_connector(connector):
     """A copy of one connector with its secrets masked; every key is kept."""
     redacted = dict(connector)
     properties = connector.get("properties")
-    if isinstance(properties, dict):
-        redacted["properties"] = _redact_properties(properties)
+    if isinstance(properties, (dict, list)):
+        # A list is not what the API documents, but its secrets are still secrets.
+        redacted["properties"] = _redact_value(properties)
     if redacted.get("user_password") is not None:
         redacted["user_password"] = REDACTED
     return redacted

@@ -409,3 +409,11 @@ def test_a_redirect_within_the_host_keeps_the_credentials():
     responses.get(moved, json=CONNECTORS)
     assert client().list_connectors(CLUSTER) == CONNECTORS
     assert "Authorization" in responses.calls[1].request.headers
+
+
+def test_templated_values_are_named_by_their_plain_type():
+    class TaggedInt(int):
+        pass
+
+    message = fail_with(UpstashConfigError, lambda: client().list_connectors(TaggedInt(42)))
+    assert "a value of type int" in message

@@ -173,3 +173,14 @@ def test_shape_connectors_redacts_unless_told_not_to():
     raw = shape_connectors(CONNECTORS, connector_id="c-2", redact=False)
     assert raw[0]["properties"]["connection.password"] == "Pg-Secret-123"
     assert raw[0]["user_password"] == "Pg-User-Pass"
+
+
+def test_long_texts_are_scanned_in_linear_time():
+    # Quadratic scanning would take minutes on this input; linear takes milliseconds.
+    text = "a" * 300000 + "://user:pw@host/x"
+    assert mask_url_passwords(text).endswith("://user:********@host/x")
+
+
+def test_properties_sent_as_a_list_are_still_redacted():
+    connector = {"properties": [{"db.password": "pw"}, "redis://app:pw@cache/0", 5]}
+    assert redact_connector(connector)["properties"] == [{"db.password": REDACTED}, "redis://app:********@cache/0", 5]
