@@ -316,6 +316,13 @@ class UpstashClient:
 
     def _get(self, path, not_found):
         """GET base_url + path and return the raw body of a 2xx answer."""
+        response, body = self._send(path)
+        if 200 <= response.status_code < 300:
+            return body
+        raise self._status_error(response, body, path, not_found)
+
+    def _send(self, path):
+        """The response to GET base_url + path and its whole body, whatever its status."""
         url = self.base_url + path
         session, budget, failed = self._session, self.retries, 0
         while True:
@@ -350,36 +357,44 @@ class UpstashClient:
             session.mount("https://", adapter)
             time.sleep(min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (failed - 1)) if failed > 1 else 0)
 
-        tries = "%d %s" % (self.retries + 1, "try" if self.retries == 0 else "tries")
         if failure is not None:
-            chain = _cause_chain(failure)
-            cause = _describe_cause(failure)
-            if isinstance(failure, requests.exceptions.SSLError):
-                if any(isinstance(exc, ssl.SSLCertVerificationError) for exc in chain) or "CERTIFICATE_VERIFY_FAILED" in str(failure):
-                    message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
-                               "or validate_certs to false for a test endpoint." % (self.host, cause))
-                else:
-                    message = "The TLS connection to %s failed (%s); check that api_url names an https endpoint." % (self.host, cause)
-            elif isinstance(failure, requests.exceptions.ConnectTimeout):
-                message = "Timed out connecting to %s after %g seconds (%s)." % (self.host, self.timeout, tries)
-            elif isinstance(failure, requests.exceptions.TooManyRedirects):
-                message = "Too many redirects from %s for GET %s." % (self.host, path)
-            elif any(isinstance(exc, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for exc in chain):
-                message = "Could not connect to %s for GET %s (%s): %s." % (self.host, path, tries, cause)
-            # requests reports a read timeout that used up the retries as a ConnectionError, not a Timeout.
-            elif any(isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout, TimeoutError)) for exc in chain):
-                message = "Timed out after %g seconds waiting for %s to answer GET %s (%s)." % (self.timeout, self.host, path, tries)
-            elif isinstance(failure, requests.exceptions.ChunkedEncodingError):
-                message = "The answer from %s to GET %s was cut off before its end (%s; %s)." % (self.host, path, cause, tries)
-            elif isinstance(failure, requests.exceptions.ConnectionError):
-                message = "The connection to %s was lost during GET %s (%s): %s." % (self.host, path, tries, cause)
-            else:
-                message = "GET %s at %s failed: %s." % (path, self.host, cause)
-            raise self._error(UpstashConnectionError, message)
+            raise self._transport_error(failure, path)
+        return response, body
 
+    def _tries(self):
+        return "%d %s" % (self.retries + 1, "try" if self.retries == 0 else "tries")
+
+    def _transport_error(self, failure, path):
+        """The one-sentence error for a request that got no usable answer."""
+        tries = self._tries()
+        chain = _cause_chain(failure)
+        cause = _describe_cause(failure)
+        if isinstance(failure, requests.exceptions.SSLError):
+            if any(isinstance(exc, ssl.SSLCertVerificationError) for exc in chain) or "CERTIFICATE_VERIFY_FAILED" in str(failure):
+                message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
+                           "or validate_certs to false for a test endpoint." % (self.host, cause))
+            else:
+                message = "The TLS connection to %s failed (%s); check that api_url names an https endpoint." % (self.host, cause)
+        elif isinstance(failure, requests.exceptions.ConnectTimeout):
+            message = "Timed out connecting to %s after %g seconds (%s)." % (self.host, self.timeout, tries)
+        elif isinstance(failure, requests.exceptions.TooManyRedirects):
+            message = "Too many redirects from %s for GET %s." % (self.host, path)
+        elif any(isinstance(exc, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for exc in chain):
+            message = "Could not connect to %s for GET %s (%s): %s." % (self.host, path, tries, cause)
+        # requests reports a read timeout that used up the retries as a ConnectionError, not a Timeout.
+        elif any(isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout, TimeoutError)) for exc in chain):
+            message = "Timed out after %g seconds waiting for %s to answer GET %s (%s)." % (self.timeout, self.host, path, tries)
+        elif isinstance(failure, requests.exceptions.ChunkedEncodingError):
+            message = "The answer from %s to GET %s was cut off before its end (%s; %s)." % (self.host, path, cause, tries)
+        elif isinstance(failure, requests.exceptions.ConnectionError):
+            message = "The connection to %s was lost during GET %s (%s): %s." % (self.host, path, tries, cause)
+        else:
+            message = "GET %s at %s failed: %s." % (path, self.host, cause)
+        return self._error(UpstashConnectionError, message)
+
+    def _status_error(self, response, body, path, not_found):
+        """The one-sentence error for an answer with an error status."""
         status = response.status_code
-        if 200 <= status < 300:
-            return body
         # requests drops the credentials when it follows a redirect to another host; say who really answered.
         answered_by = self.host
         if response.history:
@@ -392,23 +407,23 @@ class UpstashClient:
         # Scrubbed before api_message shortens the text, which could leave a prefix of the key behind.
         said = api_message(body.replace(self._api_key.encode("utf-8"), b"********"))
         if status in (401, 403) and answered_by != self.host:
-            raise self._error(
+            return self._error(
                 UpstashHTTPError,
                 "Authentication failed at %s (HTTP %d: %s) after %s redirected GET %s there; credentials are never sent "
                 "to another host, so set api_url to that host if you trust it." % (answered_by, status, said, self.host, path),
                 status,
             )
         if status in (401, 403):
-            raise self._error(
+            return self._error(
                 UpstashHTTPError,
                 "Authentication failed at %s (HTTP %d: %s); check the email and api_key options "
                 "(or UPSTASH_EMAIL and UPSTASH_API_KEY)." % (self.host, status, said),
                 status,
             )
         if status == 404 and not_found:
-            raise self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, where, said), status)
-        after = " after %s" % tries if status in RETRY_STATUSES and self.retries else ""
-        raise self._error(
+            return self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, where, said), status)
+        after = " after %s" % self._tries() if status in RETRY_STATUSES and self.retries else ""
+        return self._error(
             UpstashHTTPError, "HTTP %d from %s for GET %s%s: %s." % (status, where, path, after, said), status
         )
 
