@@ -118,12 +118,17 @@ def _flatten(terms):
 
 
 class LookupModule(LookupBase):
-    def _option(self, name):
-        value, origin = self.get_option_and_origin(name)
-        # Values read from host/play variables arrive untemplated ("{{ vault_key }}").
-        if isinstance(value, str) and str(origin).startswith("var"):
-            value = self._templar.template(value)
-        return value
+    def _api_options(self, variables, direct):
+        """The shared API options; values that came from host/play variables are templated first,
+        because those arrive as written ("{{ vault_upstash_api_key }}")."""
+        options = {}
+        for name in API_OPTION_NAMES:
+            value = self.get_option(name)
+            var_names = [source["name"] for source in self.option_definitions.get(name, {}).get("vars", [])]
+            if isinstance(value, str) and name not in direct and any(var in (variables or {}) for var in var_names):
+                value = self._templar.template(value)
+            options[name] = value
+        return options
 
     def run(self, terms, variables=None, **kwargs):
         if not HAS_REQUESTS:
@@ -134,7 +139,7 @@ class LookupModule(LookupBase):
         query = dict((option, self.get_option(option)) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
         try:
             validate_options(cluster_ids, query["cluster_name"], query["connector_id"], query["fields"])
-            client = client_from_options(dict((option, self._option(option)) for option in API_OPTION_NAMES))
+            client = client_from_options(self._api_options(variables, kwargs))
             return query_connectors(MemoizingClient(client, self.get_option("cache_ttl")), cluster_ids, **query)
         except UpstashError as exc:
             raise AnsibleLookupError(str(exc))

@@ -32,3 +32,31 @@ def _collections_path():
 
 if not any(isinstance(hook, _AnsibleCollectionFinder) for hook in sys.meta_path):
     _AnsibleCollectionFinder(paths=[_collections_path()])._install()  # pylint: disable=protected-access
+
+
+def _install_patch_module_args_backport():
+    """ansible-core < 2.19 has no ansible.module_utils.testing; give the module tests the same helper
+    so they run unchanged on the oldest ansible-core in meta/runtime.yml (make test-matrix)."""
+    import contextlib
+    import json
+    import types
+    from unittest import mock
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        if not isinstance(args, (dict, type(None))):
+            raise TypeError("The `args` arg must be a dict or None.")
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps(dict(ANSIBLE_MODULE_ARGS=args or {})).encode()):
+            yield
+
+    backport = types.ModuleType("ansible.module_utils.testing")
+    backport.patch_module_args = patch_module_args
+    sys.modules[backport.__name__] = backport
+
+
+try:
+    import ansible.module_utils.testing  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    _install_patch_module_args_backport()

@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The user guide (docs/docsite/rst) shows only code that runs here.
+
+Every yaml, jinja and bash block of the guide is a verbatim excerpt of a file in
+docs/docsite/recipes/, and every recipe there is run against the emulator below, with its outcome
+checked. The error messages quoted in the troubleshooting guide are matched against the message
+templates in plugins/, so a reworded message cannot leave the guide behind.
+"""
+
+from __future__ import annotations
+
+import ast
+import glob
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUIDE = os.path.join(ROOT, "docs", "docsite", "rst")
+RECIPES = os.path.join(ROOT, "docs", "docsite", "recipes")
+BIN = os.path.dirname(sys.executable)
+PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
+
+# Blocks in these languages must be excerpts of a recipe; console sessions and plain text need not.
+CHECKED_LANGUAGES = ("yaml", "yaml+jinja", "jinja", "bash")
+_CODE_BLOCK = re.compile(r"^(?P<indent>[ ]*)\.\. code-block:: *(?P<language>\S+) *$")
+
+
+def code_blocks(path):
+    """(language, first line number, dedented text) of each code-block directive of an RST file."""
+    with open(path, encoding="utf-8") as rst:
+        lines = rst.read().splitlines()
+    blocks = []
+    index = 0
+    while index < len(lines):
+        match = _CODE_BLOCK.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        indent = len(match.group("indent"))
+        start = index
+        # Directive options (":caption: ...") come first, then a blank line, then the body.
+        while index < len(lines) and lines[index].strip().startswith(":"):
+            index += 1
+        body = []
+        while index < len(lines) and (not lines[index].strip() or len(lines[index]) - len(lines[index].lstrip()) > indent):
+            body.append(lines[index])
+            index += 1
+        text = textwrap.dedent("\n".join(body)).strip("\n")
+        blocks.append((match.group("language"), start, text))
+    return blocks
+
+
+def is_excerpt(block, content):
+    """True if block's lines appear consecutively in content, all shifted by the same indentation."""
+    wanted = block.splitlines()
+    lines = content.splitlines()
+    for start in range(len(lines) - len(wanted) + 1):
+        shift = len(lines[start]) - len(wanted[0])
+        if shift < 0 or lines[start][shift:] != wanted[0] or lines[start][:shift].strip():
+            continue
+        if all(line == (" " * shift + want if want else "") or not want and not line.strip()
+               for line, want in zip(lines[start:start + len(wanted)], wanted)):
+            return True
+    return False
+
+
+def recipe_files():
+    found = {}
+    for path in glob.glob(os.path.join(RECIPES, "**", "*"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as recipe:
+                found[os.path.relpath(path, RECIPES)] = recipe.read()
+    return found
+
+
+def guide_files():
+    return sorted(glob.glob(os.path.join(GUIDE, "*.rst")))
+
+
+def test_the_guide_exists_and_is_listed_in_extra_docs():
+    import yaml
+
+    with open(os.path.join(ROOT, "docs", "docsite", "extra-docs.yml"), encoding="utf-8") as extra:
+        listed = [entry for section in yaml.safe_load(extra)["sections"] for entry in section["toctree"]]
+    assert sorted(listed) == sorted(os.path.basename(path)[:-4] for path in guide_files())
+    assert len(listed) >= 7
+
+
+@pytest.mark.parametrize("path", guide_files(), ids=os.path.basename)
+def test_every_code_block_of_the_guide_is_an_excerpt_of_a_tested_recipe(path):
+    recipes = recipe_files()
+    stale = []
+    for language, line, text in code_blocks(path):
+        if language not in CHECKED_LANGUAGES:
+            continue
+        if not any(is_excerpt(text, content) for content in recipes.values()):
+            stale.append("%s:%d (%s block)" % (os.path.basename(path), line, language))
+    assert stale == [], "not found verbatim in docs/docsite/recipes/: %s" % ", ".join(stale)
+
+
+def test_every_recipe_is_shown_in_the_guide():
+    blocks = [text for path in guide_files() for language, line, text in code_blocks(path) if language in CHECKED_LANGUAGES]
+    missing = [name for name, content in recipe_files().items()
+               if not any(block.strip() == content.strip() for block in blocks)]
+    assert missing == []
+
+
+def test_guide_cross_references_resolve():
+    # antsibull-docs checks :ansplugin:/:ansopt: references; plain :ref: labels between the guides are checked here.
+    labels, references = set(), []
+    for path in guide_files():
+        with open(path, encoding="utf-8") as rst:
+            text = rst.read()
+        labels.update(re.findall(r"^\.\. _(ansible_collections\.upstash\.cloud\.docsite\.[\w.-]+):$", text, re.M))
+        references.extend(re.findall(r":ref:`(?:[^`<]*<)?([^`>]+)>?`", text))
+    assert len(labels) == len(guide_files())
+    assert sorted(set(references) - labels) == []
+
+
+def _message_templates():
+    """Every message-like string literal of plugins/, as a regular expression for its filled-in form."""
+    templates = []
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value:
+                # Strings that are mostly placeholders ("%d %s") would match any sentence at all.
+                if len(re.sub(r"%[-.\d]*[srdgif]", "", node.value).strip()) < 12:
+                    continue
+                pattern = re.escape(node.value)
+                pattern = re.sub(r"%(?:\\\.)?\d*[srdgif]", ".+?", pattern)
+                templates.append(re.compile(pattern))
+    return templates
+
+
+def troubleshooting_messages():
+    path = os.path.join(GUIDE, "guide_troubleshooting.rst")
+    return [text for language, line, text in code_blocks(path) if language == "text"]
+
+
+def test_troubleshooting_quotes_real_messages():
+    templates = _message_templates()
+    messages = troubleshooting_messages()
+    assert len(messages) >= 10
+    unknown = [message for message in messages if not any(template.fullmatch(message) for template in templates)]
+    assert unknown == []
+
+
+# --- the recipes, run against the emulator ---------------------------------------------------------
+
+@pytest.fixture
+def recipes(tmp_path):
+    copy = tmp_path / "recipes"
+    shutil.copytree(RECIPES, str(copy))
+    return copy
+
+
+def run_recipe(ansible, recipes, name, *args, **kwargs):
+    return ansible(str(recipes / name), *args, **kwargs)
+
+
+def test_recipe_quickstart(ansible, recipes):
+    output = run_recipe(ansible, recipes, "quickstart.yml")
+    assert '"msg": "pg-source: failed"' in output
+    assert '"mongo-sink",' in output
+
+
+def test_recipe_credentials_from_vaulted_variables(ansible, recipes, emulator, it):
+    project = recipes / "credentials"
+    settings = project / "group_vars" / "all" / "upstash.yml"
+    text = settings.read_text()
+    # The recipe's placeholders give way to the emulator's values; the variable names are what is tested.
+    text, emails = re.subn(r"(?m)^upstash_email: .*$", "upstash_email: " + it.email, text)
+    text, urls = re.subn(r"(?m)^upstash_api_url: .*$", "upstash_api_url: " + emulator.url, text)
+    assert emails == urls == 1
+    settings.write_text(text)
+    password = project / "vault-password"
+    password.write_text("correct horse battery staple\n")
+    vault = project / "group_vars" / "all" / "vault.yml"
+    vault.write_text("upstash_api_key: %s\n" % it.api_key)
+    subprocess.run([os.path.join(BIN, "ansible-vault"), "encrypt", "--vault-password-file", str(password), str(vault)],
+                   check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert it.api_key not in vault.read_text()
+
+    output = ansible(str(project / "credentials.yml"), "--vault-password-file", str(password), credentials=None)
+    assert '"msg": "prod-events: 4 connectors"' in output
+    assert '"msg": "empty: 0 connectors"' in output
+    assert '"http-source",' in output
+    assert emulator.stats()["requests"] >= 5
+
+
+def test_recipe_compliance_fails_the_play_on_a_failed_connector(ansible, recipes):
+    output = run_recipe(ansible, recipes, "compliance_no_failed.yml", expect_rc=2)
+    assert "1 failed connector(s): pg-source in cluster %s (Task threw an uncaught" % PROD in output
+
+
+def test_recipe_compliance_table_of_states_per_cluster(ansible, recipes):
+    run_recipe(ansible, recipes, "compliance_state_table.yml")
+    assert (recipes / "connector-states.md").read_text().splitlines() == [
+        "| cluster | running | failed | paused | pending | other | total |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| prod-events | 2 | 1 | 1 | 0 | 0 | 4 |",
+        "| staging | 1 | 0 | 0 | 1 | 0 | 2 |",
+        "| empty | 0 | 0 | 0 | 0 | 0 | 0 |",
+    ]
+
+
+class _Webhook(http.server.BaseHTTPRequestHandler):
+    received = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        length = int(self.headers.get("Content-Length", 0))
+        self.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    _Webhook.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/hooks/kafka" % server.server_address[1], _Webhook.received
+    server.shutdown()
+    server.server_close()
+
+
+def test_recipe_alert_on_tasks_not_all_running(ansible, recipes, webhook):
+    url, received = webhook
+    output = run_recipe(ansible, recipes, "compliance_tasks_not_running.yml")
+    assert received == []  # no webhook configured: printed only
+    assert "es-sink (running) in cluster %s: tasks RUNNING, FAILED" % PROD in output
+
+    run_recipe(ansible, recipes, "compliance_tasks_not_running.yml", extra_vars=dict(alert_webhook_url=url))
+    assert len(received) == 1
+    alert = received[0]
+    assert [c["name"] for c in alert["connectors"]] == ["pg-source", "s3-archive", "es-sink", "http-source", "legacy-sink"]
+    assert alert["connectors"][2]["tasks"] == ["RUNNING", "FAILED"]
+    assert alert["text"].startswith("5 Kafka connector(s) with tasks not all RUNNING: pg-source, ")
+
+
+def test_recipe_templates_render_a_report_and_metrics(ansible, recipes):
+    run_recipe(ansible, recipes, "templates.yml")
+    report = (recipes / "connectors-report.md").read_text()
+    assert "## Cluster %s" % PROD in report
+    assert "| es-sink | running | RUNNING, FAILED | io.aiven.connect.elasticsearch.ElasticsearchSinkConnector |" in report
+    assert "| http-source | pending | - | com.github.castorm.kafka.connect.http.HttpSourceConnector |" in report
+    metrics = (recipes / "upstash_kafka_connectors.prom").read_text().splitlines()
+    assert metrics[1] == "# TYPE upstash_kafka_connector_up gauge"
+    assert 'upstash_kafka_connector_up{cluster_id="%s",connector="mongo-sink",state="running"} 1' % PROD in metrics
+    assert 'upstash_kafka_connector_up{cluster_id="%s",connector="es-sink",state="running"} 0' % PROD in metrics
+    assert len([line for line in metrics if line.startswith("upstash_kafka_connector_up{")]) == 6
+
+
+@pytest.mark.parametrize("mode", [[], ["--check"]], ids=["run", "check"])
+def test_recipe_module_vs_lookup(ansible, recipes, mode):
+    output = run_recipe(ansible, recipes, "module_vs_lookup.yml", *mode)
+    assert "failed=0" in output
+
+
+def test_recipe_ci_script_with_the_bundled_emulator(collections_path, recipes, tmp_path):
+    environment = dict((name, value) for name, value in os.environ.items() if not name.startswith(("UPSTASH_", "ANSIBLE_")))
+    environment.update(
+        ANSIBLE_COLLECTIONS_PATH=collections_path,
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        PATH=BIN + os.pathsep + environment.get("PATH", ""),
+    )
+    result = subprocess.run(["bash", str(recipes / "ci.sh")], cwd=str(recipes), env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert "1 failed connector(s): pg-source" in result.stdout
+    assert result.stdout.rstrip().endswith("The compliance playbooks behave as expected.")
+
+
+def test_every_recipe_has_a_test():
+    tested = {
+        "quickstart.yml", "credentials/credentials.yml", "credentials/group_vars/all/upstash.yml",
+        "compliance_no_failed.yml", "compliance_state_table.yml", "templates/connector_states.md.j2",
+        "compliance_tasks_not_running.yml", "templates.yml", "templates/connectors_report.md.j2",
+        "templates/upstash_kafka_connectors.prom.j2", "module_vs_lookup.yml", "ci.sh",
+    }
+    assert set(recipe_files()) == tested
