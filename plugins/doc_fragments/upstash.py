@@ -93,6 +93,22 @@ options:
       - name: UPSTASH_VALIDATE_CERTS
 """
 
+    # Every info module reads only and belongs to the action group.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to show a diff of.
+  action_group:
+    support: full
+    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
+    membership:
+      - upstash.cloud.upstash
+"""
+
     # What to list, shared by the connector module and the connector lookup.
     CONNECTOR_QUERY = r"""
 options:

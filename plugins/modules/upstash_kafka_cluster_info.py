@@ -19,18 +19,7 @@ author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to show a diff of.
-  action_group:
-    support: full
-    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
-    membership:
-      - upstash.cloud.upstash
+  - upstash.cloud.upstash.info_module
 options:
   cluster_id:
     description:
@@ -128,34 +117,16 @@ clusters:
       sample: 1700000000
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    UpstashError,
-    api_argument_spec,
-    client_from_options,
-)
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_info_module
 from ansible_collections.upstash.cloud.plugins.module_utils._queries import query_clusters
 
 
+def read_clusters(client, params):
+    return query_clusters(client, cluster_id=params["cluster_id"], name=params["name"], redact=params["redact"])
+
+
 def main():
-    argument_spec = api_argument_spec()
-    argument_spec.update(cluster_id=dict(type="str"), name=dict(type="str"))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-
-    params = module.params
-    try:
-        clusters = query_clusters(
-            client_from_options(params), cluster_id=params["cluster_id"], name=params["name"], redact=params["redact"]
-        )
-    except UpstashError as exc:
-        module.fail_json(msg=str(exc))
-
-    module.exit_json(changed=False, clusters=clusters)
+    run_info_module(dict(cluster_id=dict(type="str"), name=dict(type="str")), "clusters", read_clusters)
 
 
 if __name__ == "__main__":

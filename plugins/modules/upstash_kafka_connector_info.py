@@ -22,18 +22,7 @@ author:
 extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.connector_query
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so it runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to show a diff of.
-  action_group:
-    support: full
-    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
-    membership:
-      - upstash.cloud.upstash
+  - upstash.cloud.upstash.info_module
 options:
   cluster_id:
     description:
@@ -195,39 +184,20 @@ connectors:
       sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    UpstashError,
-    api_argument_spec,
-    client_from_options,
-)
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_info_module
 from ansible_collections.upstash.cloud.plugins.module_utils._queries import connector_query_argument_spec, query_connectors
 
 
-def main():
-    argument_spec = api_argument_spec()
-    argument_spec.update(connector_query_argument_spec())
-    argument_spec.update(cluster_id=dict(type="str"))
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=[("cluster_id", "cluster_name")],
-        supports_check_mode=True,
-    )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-
-    params = module.params
+def read_connectors(client, params):
     cluster_ids = [] if params["cluster_id"] is None else [params["cluster_id"]]
     query = dict((option, params[option]) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
-    try:
-        connectors = query_connectors(client_from_options(params), cluster_ids, **query)
-    except UpstashError as exc:
-        module.fail_json(msg=str(exc))
+    return query_connectors(client, cluster_ids, **query)
 
-    module.exit_json(changed=False, connectors=connectors)
+
+def main():
+    argument_spec = connector_query_argument_spec()
+    argument_spec.update(cluster_id=dict(type="str"))
+    run_info_module(argument_spec, "connectors", read_connectors, mutually_exclusive=[("cluster_id", "cluster_name")])
 
 
 if __name__ == "__main__":

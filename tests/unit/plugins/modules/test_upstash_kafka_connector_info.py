@@ -11,6 +11,7 @@ import pytest
 import responses
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.upstash.cloud.plugins.module_utils import _info_module
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_connector_info
 
 API = "http://127.0.0.1:9"
@@ -122,7 +123,7 @@ def test_api_failure_is_one_clean_message(capsys):
 
 
 def test_missing_requests_uses_ansible_message(capsys, monkeypatch):
-    monkeypatch.setattr(upstash_kafka_connector_info, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_info_module, "HAS_REQUESTS", False)
     code, result, dummy = run_module(capsys)
     assert code == 1
     assert "Failed to import the required Python library (requests)" in result["msg"]
