@@ -17,8 +17,8 @@ venv: $(STAMP)
 
 ## test: sanity, lint, docs and changelog gates, unit and integration tests (the CI gate)
 test: venv sanity lint docs-lint changelog-lint
-	$(BIN)/python -m pytest tests/unit tests/integration
 	$(BIN)/python benchmarks/bench.py --quick
+	$(BIN)/python -m pytest tests/unit tests/integration
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit

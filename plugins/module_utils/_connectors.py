@@ -66,6 +66,10 @@ def _redact_properties(properties):
     return redacted
 
 
+# The only top-level connector keys redact_connector() changes.
+KEYS_REDACTION_TOUCHES = frozenset(("properties", "user_password"))
+
+
 def redact_connector(connector):
     """A copy of one connector with its secrets masked; every key is kept."""
     redacted = dict(connector)
@@ -99,7 +103,7 @@ def select_connectors(connectors, name=None, connector_id=None):
 def project(items, fields):
     """Only the given keys of each item (those it has), in the item's own key order."""
     wanted = frozenset(fields)
-    return [dict((key, value) for key, value in item.items() if key in wanted) for item in items]
+    return [{key: value for key, value in item.items() if key in wanted} for item in items]
 
 
 def shape_connectors(connectors, name=None, connector_id=None, fields=None, redact=True):
@@ -107,6 +111,9 @@ def shape_connectors(connectors, name=None, connector_id=None, fields=None, reda
     selected = select_connectors(connectors, name=name, connector_id=connector_id)
     if fields is not None:
         selected = project(selected, fields)
+        if not KEYS_REDACTION_TOUCHES.intersection(fields):
+            # Nothing redaction would mask survived the projection, which already made fresh copies.
+            return selected
     if not redact:
         return selected
     return [redact_connector(connector) for connector in selected]

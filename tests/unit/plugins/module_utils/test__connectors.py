@@ -184,3 +184,11 @@ def test_long_texts_are_scanned_in_linear_time():
 def test_properties_sent_as_a_list_are_still_redacted():
     connector = {"properties": [{"db.password": "pw"}, "redis://app:pw@cache/0", 5]}
     assert redact_connector(connector)["properties"] == [{"db.password": REDACTED}, "redis://app:********@cache/0", 5]
+
+
+def test_projection_without_secret_keys_skips_redaction_but_returns_copies():
+    shaped = shape_connectors(CONNECTORS, fields=["name", "state"])
+    assert shaped == [{"name": c["name"], "state": c["state"]} for c in CONNECTORS]
+    assert all(a is not b for a, b in zip(shaped, CONNECTORS))
+    with_secrets = shape_connectors(CONNECTORS, fields=["user_password", "properties"])
+    assert with_secrets[1] == {"user_password": REDACTED, "properties": {"connection.password": REDACTED, "connection.user": "shop"}}
