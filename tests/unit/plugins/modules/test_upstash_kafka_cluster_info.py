@@ -5,11 +5,7 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
 import responses
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info
 
@@ -21,20 +17,16 @@ CLUSTERS = [
 ]
 
 
-def run_module(capsys, **args):
+def run_module(run_main, **args):
     params = dict(email="ops@example.com", api_key=KEY, api_url=API)
     params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit) as exited:
-            upstash_kafka_cluster_info.main()
-    out = capsys.readouterr().out
-    return exited.value.code, json.loads(out), out
+    return run_main(upstash_kafka_cluster_info.main, params)
 
 
 @responses.activate
-def test_lists_clusters_with_passwords_redacted(capsys):
+def test_lists_clusters_with_passwords_redacted(run_main):
     responses.get(API + "/v2/kafka/clusters", json=CLUSTERS)
-    code, result, out = run_module(capsys, _ansible_check_mode=True)
+    code, result, out = run_module(run_main, _ansible_check_mode=True)
     assert code == 0 and result["changed"] is False
     assert [c["password"] for c in result["clusters"]] == ["********", "********"]
     assert result["clusters"][0]["max_partitions"] == 100
@@ -42,16 +34,16 @@ def test_lists_clusters_with_passwords_redacted(capsys):
 
 
 @responses.activate
-def test_filters_and_raw_values(capsys):
+def test_filters_and_raw_values(run_main):
     responses.get(API + "/v2/kafka/clusters", json=CLUSTERS)
-    code, result, dummy = run_module(capsys, name="staging", redact=False)
+    code, result, dummy = run_module(run_main, name="staging", redact=False)
     assert code == 0 and result["clusters"] == [CLUSTERS[1]]
-    code, result, dummy = run_module(capsys, cluster_id="k1")
+    code, result, dummy = run_module(run_main, cluster_id="k1")
     assert [c["name"] for c in result["clusters"]] == ["prod"]
 
 
 @responses.activate
-def test_failure_is_one_message(capsys):
+def test_failure_is_one_message(run_main):
     responses.get(API + "/v2/kafka/clusters", status=403, json={"error": "forbidden"})
-    code, result, out = run_module(capsys)
+    code, result, out = run_module(run_main)
     assert code == 1 and "Authentication failed" in result["msg"] and KEY not in out

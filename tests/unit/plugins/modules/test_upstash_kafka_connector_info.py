@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import responses
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.upstash.cloud.plugins.module_utils import _info_module
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_connector_info
@@ -25,22 +22,16 @@ CONNECTORS = [
 ]
 
 
-def run_module(capsys, **args):
-    """Run the module in-process and return (exit code, parsed JSON result, raw stdout)."""
+def run_module(run_main, **args):
     params = dict(email="ops@example.com", api_key=KEY, api_url=API, cluster_id=CLUSTER)
     params.update(args)
-    params = dict((k, v) for k, v in params.items() if v is not None)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit) as exited:
-            upstash_kafka_connector_info.main()
-    out = capsys.readouterr().out
-    return exited.value.code, json.loads(out), out
+    return run_main(upstash_kafka_connector_info.main, params)
 
 
 @responses.activate
-def test_lists_connectors_in_api_order_redacted(capsys):
+def test_lists_connectors_in_api_order_redacted(run_main):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, out = run_module(capsys)
+    code, result, out = run_module(run_main)
     assert code == 0
     assert result["changed"] is False
     assert [c["connector_id"] for c in result["connectors"]] == ["a", "b"]
@@ -53,9 +44,9 @@ def test_lists_connectors_in_api_order_redacted(capsys):
 
 
 @responses.activate
-def test_redact_false_returns_raw_values(capsys):
+def test_redact_false_returns_raw_values(run_main):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, dummy = run_module(capsys, redact=False)
+    code, result, dummy = run_module(run_main, redact=False)
     assert code == 0
     assert result["connectors"] == CONNECTORS
 
@@ -67,37 +58,37 @@ def test_redact_false_returns_raw_values(capsys):
     (dict(name="nothing"), []),
 ])
 @responses.activate
-def test_filters(capsys, filters, expected):
+def test_filters(run_main, filters, expected):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, dummy = run_module(capsys, **filters)
+    code, result, dummy = run_module(run_main, **filters)
     assert code == 0
     assert [c["connector_id"] for c in result["connectors"]] == expected
 
 
 @responses.activate
-def test_check_mode_still_reads(capsys):
+def test_check_mode_still_reads(run_main):
     responses.get(LIST_URL, json=CONNECTORS)
-    code, result, dummy = run_module(capsys, _ansible_check_mode=True)
+    code, result, dummy = run_module(run_main, _ansible_check_mode=True)
     assert code == 0 and result["changed"] is False and len(result["connectors"]) == 2
 
 
 @responses.activate
-def test_credentials_from_environment(capsys, monkeypatch):
+def test_credentials_from_environment(run_main, monkeypatch):
     monkeypatch.setenv("UPSTASH_EMAIL", "env@example.com")
     monkeypatch.setenv("UPSTASH_API_KEY", KEY)
     monkeypatch.setenv("UPSTASH_API_URL", API)
     responses.get(LIST_URL, json=[])
-    code, result, dummy = run_module(capsys, email=None, api_key=None, api_url=None)
+    code, result, dummy = run_module(run_main, email=None, api_key=None, api_url=None)
     assert code == 0 and result["connectors"] == []
     assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
 
 
 @pytest.mark.parametrize("missing, words", [("email", ["email", "UPSTASH_EMAIL"]), ("api_key", ["api_key", "UPSTASH_API_KEY"])])
 @responses.activate
-def test_missing_credentials_fail_naming_option_and_variable(capsys, monkeypatch, missing, words):
+def test_missing_credentials_fail_naming_option_and_variable(run_main, monkeypatch, missing, words):
     monkeypatch.delenv("UPSTASH_EMAIL", raising=False)
     monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
-    code, result, dummy = run_module(capsys, **{missing: None})
+    code, result, dummy = run_module(run_main, **{missing: None})
     assert code == 1 and result["failed"] is True
     for word in words:
         assert word in result["msg"]
@@ -106,40 +97,40 @@ def test_missing_credentials_fail_naming_option_and_variable(capsys, monkeypatch
 
 @pytest.mark.parametrize("args", [dict(cluster_id="../clusters"), dict(connector_id="a b")])
 @responses.activate
-def test_bad_ids_fail_before_any_request(capsys, args):
-    code, result, dummy = run_module(capsys, **args)
+def test_bad_ids_fail_before_any_request(run_main, args):
+    code, result, dummy = run_module(run_main, **args)
     assert code == 1 and "letters, digits" in result["msg"]
     assert len(responses.calls) == 0
 
 
 @responses.activate
-def test_api_failure_is_one_clean_message(capsys):
+def test_api_failure_is_one_clean_message(run_main):
     responses.get(LIST_URL, status=401, body="bad credentials")
-    code, result, out = run_module(capsys)
+    code, result, out = run_module(run_main)
     assert code == 1
     assert "Authentication failed" in result["msg"]
     assert KEY not in out and "Traceback" not in out
     assert "exception" not in result
 
 
-def test_missing_requests_uses_ansible_message(capsys, monkeypatch):
+def test_missing_requests_uses_ansible_message(run_main, monkeypatch):
     monkeypatch.setattr(_info_module, "HAS_REQUESTS", False)
-    code, result, dummy = run_module(capsys)
+    code, result, dummy = run_module(run_main)
     assert code == 1
     assert "Failed to import the required Python library (requests)" in result["msg"]
 
 
 @responses.activate
-def test_without_cluster_lists_the_whole_account(capsys):
+def test_without_cluster_lists_the_whole_account(run_main):
     responses.get(API + "/v2/kafka/clusters", json=[{"cluster_id": CLUSTER, "name": "prod"}, {"cluster_id": "other", "name": "o"}])
     responses.get(LIST_URL, json=CONNECTORS)
     responses.get(API + "/v2/kafka/connectors/other", json=[{"connector_id": "z", "name": "zed", "state": "paused"}])
-    code, result, dummy = run_module(capsys, cluster_id=None, fields=["connector_id", "cluster_id"])
+    code, result, dummy = run_module(run_main, cluster_id=None, fields=["connector_id", "cluster_id"])
     assert code == 0
     assert result["connectors"] == [
         {"connector_id": "a", "cluster_id": CLUSTER}, {"connector_id": "b", "cluster_id": CLUSTER}, {"connector_id": "z", "cluster_id": "other"}]
 
 
-def test_cluster_id_and_cluster_name_are_mutually_exclusive(capsys):
-    code, result, dummy = run_module(capsys, cluster_name="prod")
+def test_cluster_id_and_cluster_name_are_mutually_exclusive(run_main):
+    code, result, dummy = run_module(run_main, cluster_name="prod")
     assert code == 1 and "mutually exclusive" in result["msg"]
