@@ -104,7 +104,7 @@ from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     client_from_options,
 )
 from ansible_collections.upstash.cloud.plugins.module_utils._memo import MemoizingClient
-from ansible_collections.upstash.cloud.plugins.module_utils._queries import query_connectors, validate_options
+from ansible_collections.upstash.cloud.plugins.module_utils._queries import QUERY_OPTION_NAMES, query_connectors
 
 
 def _flatten(terms):
@@ -136,9 +136,8 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
 
         cluster_ids = _flatten(terms)
-        query = dict((option, self.get_option(option)) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
+        query = dict((option, self.get_option(option)) for option in QUERY_OPTION_NAMES)
         try:
-            validate_options(cluster_ids, query["cluster_name"], query["connector_id"], query["fields"])
             client = client_from_options(self._api_options(variables, kwargs))
             return query_connectors(MemoizingClient(client, self.get_option("cache_ttl")), cluster_ids, **query)
         except UpstashError as exc:

@@ -14,6 +14,10 @@ from ansible_collections.upstash.cloud.plugins.module_utils._connectors import s
 _NAMES_SHOWN = 10
 
 
+# The options query_connectors() takes by name, beside the cluster ids.
+QUERY_OPTION_NAMES = ("cluster_name", "name", "connector_id", "fields", "redact")
+
+
 def connector_query_argument_spec():
     """The connector module's options beside the shared ones; documented in doc fragment CONNECTOR_QUERY."""
     return dict(

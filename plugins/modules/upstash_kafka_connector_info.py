@@ -185,12 +185,16 @@ connectors:
 """
 
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_info_module
-from ansible_collections.upstash.cloud.plugins.module_utils._queries import connector_query_argument_spec, query_connectors
+from ansible_collections.upstash.cloud.plugins.module_utils._queries import (
+    QUERY_OPTION_NAMES,
+    connector_query_argument_spec,
+    query_connectors,
+)
 
 
 def read_connectors(client, params):
     cluster_ids = [] if params["cluster_id"] is None else [params["cluster_id"]]
-    query = dict((option, params[option]) for option in ("cluster_name", "name", "connector_id", "fields", "redact"))
+    query = dict((option, params[option]) for option in QUERY_OPTION_NAMES)
     return query_connectors(client, cluster_ids, **query)
 
 
