@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -89,6 +88,10 @@ COMPARISONS = {
     "account": ("account_all", "account_one", None, "all 20 clusters vs one cluster (module)"),
 }
 TARGET_REQUESTS = 1
+# ru_maxrss is in KiB on Linux, in bytes on macOS.
+RSS_UNITS_PER_MIB = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
+# Runs whose peak memory is reported: the big cluster, whole playbook runs.
+PEAK_RSS_RUNS = ("big_module", "big_module_fields", "big_uri")
 
 
 class BenchError(Exception):
@@ -200,28 +203,32 @@ class Runner:
         )
 
     def run(self, name):
-        """Run one playbook; its wall and CPU time in seconds and the number of API requests it made."""
+        """Run one playbook; its wall and CPU time in seconds, the number of API requests it made and
+        the peak RSS in MiB of the largest of its processes."""
         playbook, emulator_name, template, dummy = RUNS[name]
         emulator = self.emulators[emulator_name]
         command = [os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, playbook), "-e", json.dumps(self.variables(name))]
         emulator.reset()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        output_path = os.path.join(self.work, "playbook-output.txt")
         started = time.perf_counter()
-        result = subprocess.run(command, env=self.environment, cwd=self.work, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, timeout=900, check=False)
+        with open(output_path, "wb") as output:
+            process = subprocess.Popen(command, env=self.environment, cwd=self.work, stdout=output,  # pylint: disable=consider-using-with
+                                       stderr=subprocess.STDOUT)
+            # ansible-playbook waits for its workers and they for their module processes, so the usage
+            # wait4 returns covers all of them: CPU summed, ru_maxrss the largest process's peak.
+            dummy, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # Each process of the run (ansible-playbook, its workers, the module processes) is waited for
-        # by its parent, so the children's totals grew by exactly this run's CPU time.
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        with open(output_path, encoding="utf-8", errors="replace") as handle:
+            stdout = handle.read()
+        returncode = os.waitstatus_to_exitcode(status)
         requests = emulator.requests()
-        if result.returncode != 0 or "Traceback" in result.stdout:
-            raise BenchError("%s (%s) failed with exit status %d:\n%s" % (name, playbook, result.returncode, result.stdout[-4000:]))
-        if API_KEY in result.stdout:
+        if returncode != 0 or "Traceback" in stdout:
+            raise BenchError("%s (%s) failed with exit status %d:\n%s" % (name, playbook, returncode, stdout[-4000:]))
+        if API_KEY in stdout:
             raise BenchError("%s printed the API key" % name)
         if template:
             self.check_report(name, template)
-        return elapsed, cpu, requests
+        return elapsed, usage.ru_utime + usage.ru_stime, requests, usage.ru_maxrss / RSS_UNITS_PER_MIB
 
     def check_report(self, name, template):
         path = os.path.join(self.output, "report_%s.txt" % template)
@@ -260,8 +267,7 @@ def run_module(work, environment, command, module_args, expected):
     items = answer.get("connectors", answer.get("json"))
     if process.returncode != 0 or answer.get("failed") or not isinstance(items, list) or len(items) != expected:
         raise BenchError("%s failed (exit status %d): %s" % (command[-1], process.returncode, text[-2000:]))
-    scale = 1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0
-    return usage.ru_maxrss / scale, usage.ru_utime + usage.ru_stime
+    return usage.ru_maxrss / RSS_UNITS_PER_MIB, usage.ru_utime + usage.ru_stime
 
 
 def measure_modules(work, collections, emulator, big_size, repeats):
@@ -290,7 +296,7 @@ def measure_modules(work, collections, emulator, big_size, repeats):
 # Figures
 # ---------------------------------------------------------------------------------------------------
 
-def compute(wall, cpu, requests, modules, rounds):
+def compute(wall, cpu, requests, peaks, modules, rounds):
     """The figures: for each comparison the median over rounds of the ratio of baseline-subtracted times."""
     base_wall = statistics.median(wall["baseline"])
     base_cpu = statistics.median(cpu["baseline"])
@@ -321,6 +327,7 @@ def compute(wall, cpu, requests, modules, rounds):
         url=max(requests["template_url"]), lookups=TEMPLATE_LOOKUPS, target=TARGET_REQUESTS,
         met=max(requests["template_ours"]) <= TARGET_REQUESTS,
     )
+    figures["run_peak_rss_mib"] = dict((name, round(statistics.median(peaks[name]), 1)) for name in PEAK_RSS_RUNS)
     figures["module_process"] = modules
     return figures
 
@@ -350,8 +357,11 @@ def report(figures, big_size):
             requests["ours"], requests["ours_nocache"], requests["url"], requests["target"], "met" if requests["met"] else "MISSED"))
     log("Per listing task (the final assert shared out): module %.1f ms, uri %.1f ms." % (
         figures["per_task_ms"]["module"], figures["per_task_ms"]["uri"]))
+    peaks = figures["run_peak_rss_mib"]
+    log("Peak RSS of the largest process of the run, %s connectors: module %.1f MiB, with fields %.1f MiB, uri %.1f MiB." % (
+        big, peaks["big_module"], peaks["big_module_fields"], peaks["big_uri"]))
     memory, used = figures["module_process"]["peak_rss_mib"], figures["module_process"]["cpu_s"]
-    log("The module process alone, %s connectors: peak RSS module %.1f MiB, with fields %.1f MiB, uri %.1f MiB;"
+    log("The module process alone (as on a remote host), %s connectors: peak RSS module %.1f MiB, with fields %.1f MiB, uri %.1f MiB;"
         " CPU %.2f s, %.2f s, %.2f s." % (big, memory["module"], memory["module_fields"], memory["uri"],
                                           used["module"], used["module_fields"], used["uri"]))
 
@@ -409,15 +419,22 @@ def draw_chart(figures, info, path):
     requests.set_title("HTTP requests,\n20 lookups in a template", fontsize=9)
     requests.tick_params(axis="y", labelsize=8)
 
-    peaks = figures["module_process"]["peak_rss_mib"]
-    values = [peaks["module"], peaks["module_fields"], peaks["uri"]]
-    memory.bar([0, 1, 2], values, color=["#2b7bba", "#9ecae1", "#ff7f0e"])
+    process_peaks = figures["module_process"]["peak_rss_mib"]
+    run_peaks = figures["run_peak_rss_mib"]
+    width = 0.38
+    top = 0
+    for offset, values, colour, legend in (
+            (-width / 2, [run_peaks["big_module"], run_peaks["big_module_fields"], run_peaks["big_uri"]], "#2b7bba", "playbook"),
+            (width / 2, [process_peaks["module"], process_peaks["module_fields"], process_peaks["uri"]], "#9ecae1", "module process")):
+        memory.bar([index + offset for index in range(3)], values, width=width, color=colour, label=legend)
+        for index, peak in enumerate(values):
+            memory.text(index + offset, peak * 1.02, "%.0f" % peak, ha="center", fontsize=7)
+        top = max([top] + values)
     memory.set_xticks([0, 1, 2])
     memory.set_xticklabels(["module", "+ fields", "uri"], fontsize=8)
-    for index, peak in enumerate(values):
-        memory.text(index, peak * 1.02, "%.0f" % peak, ha="center", fontsize=8)
-    memory.set_ylim(0, max(values) * 1.15)
-    memory.set_title("Peak RSS of the module process,\n%s connectors (MiB)" % big, fontsize=9)
+    memory.set_ylim(0, top * 1.3)
+    memory.legend(fontsize=6, loc="upper left")
+    memory.set_title("Peak RSS, largest process,\n%s connectors (MiB)" % big, fontsize=9)
     memory.tick_params(axis="y", labelsize=8)
 
     figure.text(0.01, 0.01, "%d CPUs, Python %s, ansible-core %s, requests %s, %s; median of %d interleaved rounds" % (
@@ -502,15 +519,16 @@ def benchmark(args, work):
             log("Warm-up round, not counted ...")
             for name in order:
                 runner.run(name)
-        wall, cpu, requests = [dict((name, []) for name in RUNS) for dummy in range(3)]
+        wall, cpu, requests, peaks = [dict((name, []) for name in RUNS) for dummy in range(4)]
         shuffle = random.Random(args.seed)
         for number in range(args.rounds):
             shuffle.shuffle(order)
             for name in order:
-                elapsed, used, count = runner.run(name)
+                elapsed, used, count, peak = runner.run(name)
                 wall[name].append(elapsed)
                 cpu[name].append(used)
                 requests[name].append(count)
+                peaks[name].append(peak)
             log("Round %d/%d: %s" % (number + 1, args.rounds, ", ".join("%s %.2fs" % (name, wall[name][-1]) for name in RUNS)))
         log("The module process alone ...")
         modules = measure_modules(work, collections, emulators["main"], args.big_size, 1 if args.quick else 3)
@@ -520,7 +538,7 @@ def benchmark(args, work):
     info["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     info["duration_s"] = round(time.perf_counter() - started, 1)
     samples = dict(wall_s=wall, cpu_s=cpu, requests=dict((name, requests[name]) for name in RUNS if RUNS[name][2]))
-    return info, compute(wall, cpu, requests, modules, args.rounds), samples
+    return info, compute(wall, cpu, requests, peaks, modules, args.rounds), samples
 
 
 def main(argv=None):

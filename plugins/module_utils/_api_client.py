@@ -377,6 +377,10 @@ class UpstashClient:
                 message = "The TLS connection to %s failed (%s); check that api_url names an https endpoint." % (self.host, cause)
         elif isinstance(failure, requests.exceptions.ConnectTimeout):
             message = "Timed out connecting to %s after %g seconds (%s)." % (self.host, self.timeout, tries)
+        elif isinstance(failure, requests.exceptions.ProxyError):
+            # The proxy's address is not named: a proxy URL often carries a password.
+            message = ("Could not reach %s through the proxy set by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for GET %s (%s): %s; "
+                       "fix the proxy, or add the host to NO_PROXY." % (self.host, path, tries, cause))
         elif isinstance(failure, requests.exceptions.TooManyRedirects):
             message = "Too many redirects from %s for GET %s." % (self.host, path)
         elif any(isinstance(exc, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for exc in chain):

@@ -117,16 +117,11 @@ clusters:
       sample: 1700000000
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_info_module
-from ansible_collections.upstash.cloud.plugins.module_utils._queries import query_clusters
-
-
-def read_clusters(client, params):
-    return query_clusters(client, cluster_id=params["cluster_id"], name=params["name"], redact=params["redact"])
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, run_info_module
 
 
 def main():
-    run_info_module(dict(cluster_id=dict(type="str"), name=dict(type="str")), "clusters", read_clusters)
+    run_info_module(CLUSTER_INFO)
 
 
 if __name__ == "__main__":

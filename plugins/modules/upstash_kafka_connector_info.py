@@ -184,24 +184,11 @@ connectors:
       sample: 0
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_info_module
-from ansible_collections.upstash.cloud.plugins.module_utils._queries import (
-    QUERY_OPTION_NAMES,
-    connector_query_argument_spec,
-    query_connectors,
-)
-
-
-def read_connectors(client, params):
-    cluster_ids = [] if params["cluster_id"] is None else [params["cluster_id"]]
-    query = dict((option, params[option]) for option in QUERY_OPTION_NAMES)
-    return query_connectors(client, cluster_ids, **query)
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CONNECTOR_INFO, run_info_module
 
 
 def main():
-    argument_spec = connector_query_argument_spec()
-    argument_spec.update(cluster_id=dict(type="str"))
-    run_info_module(argument_spec, "connectors", read_connectors, mutually_exclusive=[("cluster_id", "cluster_name")])
+    run_info_module(CONNECTOR_INFO)
 
 
 if __name__ == "__main__":

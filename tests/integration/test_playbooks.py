@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
 SECRETS = ("Mongo-Pa55w0rd", "Pg-Secret-123", "s3-Secret-Key", "Es-User-Pass", "trust-me")
 
 
@@ -74,3 +75,15 @@ def test_account_wide_cluster_name_and_connector_id(ansible, emulator):
     # module and lookup both list the account: clusters first, then each cluster once per call
     assert paths["/v2/kafka/clusters"] >= 4
     assert paths["/v2/kafka/connectors/e0e0e0e0-0000-4000-8000-000000000003"] >= 2
+
+
+def test_worker_process_and_module_process_answer_alike(ansible, emulator):
+    template = dict(connector_id="c1", name="{{ 6 * 7 }}", state="running", cluster_id=PROD)
+    emulator.fault("status", count=2, status=200, body=[template])
+    output = ansible("controller.yml", "-vvv")
+    assert "wrong-key-3c9d" not in output
+    # -vvv shows each task's options; both places mask the key, whether it came from the environment or the task
+    assert output.count('"api_key": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"') >= 4 + 2 * 6
+    # four listings and two cluster lists reach the emulator, and in each place the unknown cluster
+    # and the wrong key; the dead API URL and the dead proxy keep two listings from it
+    assert emulator.stats()["requests"] == 4 + 2 + 2 * 2

@@ -13,7 +13,7 @@ import pytest
 import requests
 import responses
 import yaml
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ProxyError, ReadTimeoutError
 
 from ansible_collections.upstash.cloud.plugins.module_utils import _api_client
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
@@ -331,6 +331,9 @@ def refused_by_the_network():
          ["Could not connect to api.example.test for GET", "(4 tries): No route to host."]),
         (requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"),
          ["The TLS connection to api.example.test failed", "https"]),
+        (requests.exceptions.ProxyError(MaxRetryError(None, "/x", ProxyError(
+            "Unable to connect to proxy", NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")))),
+         ["Could not reach api.example.test through the proxy set by HTTPS_PROXY", "(4 tries): ", "NO_PROXY"]),
     ],
 )
 @responses.activate
