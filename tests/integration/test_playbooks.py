@@ -7,6 +7,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+BIN = os.path.dirname(sys.executable)
+
 PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
 SECRETS = ("Mongo-Pa55w0rd", "Pg-Secret-123", "s3-Secret-Key", "Es-User-Pass", "trust-me")
 
@@ -87,3 +93,20 @@ def test_worker_process_and_module_process_answer_alike(ansible, emulator):
     # four listings and two cluster lists reach the emulator, and in each place the unknown cluster
     # and the wrong key; the dead API URL and the dead proxy keep two listings from it
     assert emulator.stats()["requests"] == 4 + 2 + 2 * 2
+
+
+def test_a_vaulted_api_key_works_everywhere(ansible, emulator, it, tmp_path):
+    password_file = tmp_path / "vault-password"
+    password_file.write_text("integration-vault-password\n")
+    encrypted = subprocess.run(
+        [os.path.join(BIN, "ansible-vault"), "encrypt_string", "--vault-password-file", str(password_file),
+         "--name", "vaulted_api_key", it.api_key],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
+    ).stdout
+    assert it.api_key not in encrypted
+    variables = tmp_path / "vaulted.yml"
+    variables.write_text(encrypted)
+    output = ansible("vault.yml", "-vvv", "-e", "@" + str(variables), "--vault-password-file", str(password_file),
+                     credentials=None, extra_vars=dict(it_email=it.email))
+    assert "ok=4" in output
+    assert emulator.stats()["requests"] == 3

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""run_in_controller() must answer exactly as the module process does, failures and masking included."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO, run_in_controller
+from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector_info
+
+API = "http://127.0.0.1:9"
+KEY = "controller-unit-key-5d1c"
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+CLUSTER = "prod-1"
+CONNECTORS = [
+    {"connector_id": "a", "name": "mongo-sink", "state": "running",
+     "properties": {"connection.uri": "mongodb://app:pw1@db.example.net/x"}},
+    # a server that echoes the key back in data: both places must hide it
+    {"connector_id": "b", "name": "pg-source", "state": "failed", "state_error_message": "bad key " + KEY},
+]
+CLUSTERS = [{"cluster_id": CLUSTER, "name": "prod", "password": "cluster-pw"}]
+CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
+MODULES = {
+    "connector": (CONNECTOR_INFO, upstash_kafka_connector_info.main),
+    "cluster": (CLUSTER_INFO, upstash_kafka_cluster_info.main),
+}
+
+
+def mock_api():
+    responses.get(API + "/v2/kafka/connectors/" + CLUSTER, json=CONNECTORS)
+    responses.get(API + "/v2/kafka/connectors/unknown", status=404, json={"error": "cluster not found"})
+    responses.get(API + "/v2/kafka/clusters", json=CLUSTERS)
+
+
+def both_ways(run_main, module, args):
+    """(module process result, worker process result) for the same task arguments."""
+    info, main = MODULES[module]
+    mock_api()
+    code, from_module, dummy = run_main(main, args)
+    assert code == (1 if from_module.get("failed") else 0)
+    # Outside a playbook AnsibleModule cannot learn its name; in a playbook both use the task's action.
+    from_controller = run_in_controller(info, dict(args), "basic.py")
+    return from_module, from_controller
+
+
+@pytest.mark.parametrize("module, args", [
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER)),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, fields=["name", "state_error_message"], redact=False)),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, name="pg-source", timeout=5, retries=0)),
+    ("connector", dict(CREDENTIALS, cluster_id="unknown", retries=0)),
+    ("connector", dict(CREDENTIALS, cluster_id="bad id")),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, cluster_name="prod")),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, timeout="soon")),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, fields="name")),
+    ("connector", dict(CREDENTIALS, cluster_id=CLUSTER, no_such_option=1)),
+    ("connector", dict(api_url=API, cluster_id=CLUSTER)),
+    ("cluster", dict(CREDENTIALS)),
+    ("cluster", dict(CREDENTIALS, name="prod", redact=False)),
+    ("cluster", dict(CREDENTIALS, cluster_id=42)),
+])
+@responses.activate
+def test_the_worker_process_answers_as_the_module_process(run_main, module, args):
+    from_module, from_controller = both_ways(run_main, module, args)
+    assert from_controller == from_module
+    assert KEY not in json.dumps(from_controller)
+
+
+@responses.activate
+def test_a_key_from_the_environment_is_masked_like_one_from_the_task(run_main, monkeypatch):
+    monkeypatch.setenv("UPSTASH_EMAIL", "ops@example.com")
+    monkeypatch.setenv("UPSTASH_API_KEY", KEY)
+    monkeypatch.setenv("UPSTASH_API_URL", API)
+    from_module, from_controller = both_ways(run_main, "connector", dict(cluster_id=CLUSTER))
+    assert from_controller == from_module
+    assert from_controller["invocation"]["module_args"]["api_key"] == MASK
+    assert KEY not in json.dumps(from_controller)
+    assert responses.calls[-1].request.headers["Authorization"].startswith("Basic ")
+
+
+def test_validation_fails_before_any_request():
+    with responses.RequestsMock() as mocked:
+        result = run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER, bogus=1), "upstash.cloud.upstash_kafka_connector_info")
+        assert not mocked.calls
+    assert result["failed"] is True
+    assert result["msg"].startswith("Unsupported parameters for (upstash.cloud.upstash_kafka_connector_info) module: bogus.")
+    assert result["invocation"]["module_args"]["api_key"] == MASK

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+import types
+
+import pytest
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_cluster_info import ActionModule as ClusterAction
+from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_connector_info import ActionModule as ConnectorAction
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO
+from ansible_collections.upstash.cloud.plugins.plugin_utils import _info_action
+
+
+def action(transport="local", become=False, async_val=0):
+    """An action with only what runs_in_controller() looks at."""
+    plugin = ConnectorAction.__new__(ConnectorAction)
+    plugin._connection = types.SimpleNamespace(transport=transport)
+    plugin._play_context = types.SimpleNamespace(become=become)
+    plugin._task = types.SimpleNamespace(async_val=async_val)
+    return plugin
+
+
+def test_each_action_runs_its_own_module():
+    assert ConnectorAction.INFO is CONNECTOR_INFO
+    assert ClusterAction.INFO is CLUSTER_INFO
+
+
+def test_a_plain_local_task_runs_in_the_worker_process():
+    assert action().runs_in_controller()
+
+
+@pytest.mark.parametrize("setting", [dict(transport="ssh"), dict(become=True), dict(async_val=30)])
+def test_anything_else_runs_the_module_process(setting):
+    assert not action(**setting).runs_in_controller()
+
+
+def test_without_requests_on_the_controller_the_module_process_reports_it(monkeypatch):
+    monkeypatch.setattr(_info_action, "HAS_REQUESTS", False)
+    assert not action().runs_in_controller()
+
+
+def test_process_environment_sets_then_restores(monkeypatch):
+    monkeypatch.setenv("UPSTASH_EMAIL", "outer@example.com")
+    monkeypatch.delenv("UPSTASH_API_URL", raising=False)
+    with _info_action.process_environment({"UPSTASH_EMAIL": "task@example.com", "UPSTASH_API_URL": "http://127.0.0.1:1", "RETRIES": 3}):
+        assert os.environ["UPSTASH_EMAIL"] == "task@example.com"
+        assert os.environ["UPSTASH_API_URL"] == "http://127.0.0.1:1"
+        assert os.environ["RETRIES"] == "3"
+    assert os.environ["UPSTASH_EMAIL"] == "outer@example.com"
+    assert "UPSTASH_API_URL" not in os.environ and "RETRIES" not in os.environ
+
+
+def test_process_environment_restores_after_a_failure(monkeypatch):
+    monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
+    with pytest.raises(RuntimeError):
+        with _info_action.process_environment({"UPSTASH_API_KEY": "k"}):
+            raise RuntimeError("boom")
+    assert "UPSTASH_API_KEY" not in os.environ
+
+
+def test_args_arrive_as_plain_json_values():
+    args = wrap_var({"cluster_id": "c-1", "fields": ["name", "state"], "timeout": 5, "validate_certs": False, "ca_path": None})
+    sent = _info_action.args_as_sent(args)
+    assert sent == {"cluster_id": "c-1", "fields": ["name", "state"], "timeout": 5, "validate_certs": False, "ca_path": None}
+    assert type(sent["cluster_id"]) is str and type(sent["fields"][0]) is str
