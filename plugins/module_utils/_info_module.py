@@ -80,12 +80,13 @@ def run_info_module(info):
     module.exit_json(changed=False, **{info.result_key: answer})
 
 
-def run_in_controller(info, args, module_name):
+def run_in_controller(info, args, module_name, invocation=True):
     """The result dict run_info_module() would print for these task arguments.
 
     Options missing from args fall back to the process environment, as in a module process, so the
     caller sets the task's environment first. Like AnsibleModule, the answer carries the validated
-    options as invocation, and every value of a no_log option is masked throughout.
+    options as invocation (unless invocation is false), and every value of a no_log option is masked
+    throughout.
     """
     spec = info.argument_spec()
     validation = ArgumentSpecValidator(spec, mutually_exclusive=info.mutually_exclusive).validate(args)
@@ -100,7 +101,8 @@ def run_in_controller(info, args, module_name):
             result = {"changed": False, info.result_key: info.read(client_from_options(params), params)}
         except UpstashError as exc:
             result = dict(failed=True, msg=str(exc))
-    result["invocation"] = {"module_args": params}
+    if invocation:
+        result["invocation"] = {"module_args": params}
     # The values AnsibleModule masks, read as it reads them: besides no_log options set in args, this
     # holds an api_key that came from the environment.
     return remove_values(result, validation._no_log_values)

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 
+from ansible import constants as C
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS
@@ -37,6 +38,14 @@ else:
         """The task arguments as a module process receives them: plain JSON values, vaulted values decrypted."""
         encoded = json.dumps(args, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE))
         return json.loads(encoded, cls=get_module_decoder("legacy", Direction.CONTROLLER_TO_MODULE))
+
+
+def reports_invocation(task_vars):
+    """Whether a module run by this ansible-core adds its options to its result as invocation."""
+    # ansible-core 2.21 made it a setting, off by default; before, modules always added it.
+    if "INJECT_INVOCATION" not in C.config.get_configuration_definitions():
+        return True
+    return bool(C.config.get_config_value("INJECT_INVOCATION", variables=task_vars))
 
 
 @contextlib.contextmanager
@@ -69,5 +78,6 @@ class InfoAction(NormalAction):
         environment = {}
         self._compute_environment_string(environment)
         with process_environment(environment):
-            result.update(run_in_controller(self.INFO, args_as_sent(self._task.args), self._task.action))
+            result.update(run_in_controller(self.INFO, args_as_sent(self._task.args), self._task.action,
+                                            invocation=reports_invocation(task_vars)))
         return result

@@ -11,6 +11,7 @@ import json
 
 import pytest
 import responses
+from ansible import constants as C
 
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO, run_in_controller
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector_info
@@ -27,6 +28,8 @@ CONNECTORS = [
 ]
 CLUSTERS = [{"cluster_id": CLUSTER, "name": "prod", "password": "cluster-pw"}]
 CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
+# ansible-core 2.21 adds invocation to a module's result only when asked; older ones always do.
+INVOCATION_ON_REQUEST = "INJECT_INVOCATION" in C.config.get_configuration_definitions()
 MODULES = {
     "connector": (CONNECTOR_INFO, upstash_kafka_connector_info.main),
     "cluster": (CLUSTER_INFO, upstash_kafka_cluster_info.main),
@@ -43,10 +46,13 @@ def both_ways(run_main, module, args):
     """(module process result, worker process result) for the same task arguments."""
     info, main = MODULES[module]
     mock_api()
+    if INVOCATION_ON_REQUEST:
+        args = dict(args, _ansible_inject_invocation=True)
     code, from_module, dummy = run_main(main, args)
     assert code == (1 if from_module.get("failed") else 0)
     # Outside a playbook AnsibleModule cannot learn its name; in a playbook both use the task's action.
-    from_controller = run_in_controller(info, dict(args), "basic.py")
+    args.pop("_ansible_inject_invocation", None)
+    from_controller = run_in_controller(info, args, "basic.py")
     return from_module, from_controller
 
 
@@ -91,3 +97,10 @@ def test_validation_fails_before_any_request():
     assert result["failed"] is True
     assert result["msg"].startswith("Unsupported parameters for (upstash.cloud.upstash_kafka_connector_info) module: bogus.")
     assert result["invocation"]["module_args"]["api_key"] == MASK
+
+
+@responses.activate
+def test_invocation_can_be_left_out():
+    mock_api()
+    result = run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER), "m", invocation=False)
+    assert "invocation" not in result and len(result["connectors"]) == 2

@@ -9,6 +9,7 @@ import os
 import types
 
 import pytest
+from ansible import constants as C
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_cluster_info import ActionModule as ClusterAction
@@ -69,3 +70,12 @@ def test_args_arrive_as_plain_json_values():
     sent = _info_action.args_as_sent(args)
     assert sent == {"cluster_id": "c-1", "fields": ["name", "state"], "timeout": 5, "validate_certs": False, "ca_path": None}
     assert type(sent["cluster_id"]) is str and type(sent["fields"][0]) is str
+
+
+def test_invocation_is_reported_as_this_ansible_core_reports_it():
+    # ansible-core 2.21 made it a setting, off by default; before, modules always reported it.
+    if "INJECT_INVOCATION" in C.config.get_configuration_definitions():
+        assert _info_action.reports_invocation({}) is False
+        assert _info_action.reports_invocation({"ansible_inject_invocation": True}) is True
+    else:
+        assert _info_action.reports_invocation({}) is True
