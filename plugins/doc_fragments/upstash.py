@@ -96,6 +96,18 @@ options:
     # Every info module reads only and belongs to the action group.
     INFO_MODULE = r"""
 attributes:
+  action:
+    support: full
+    description:
+      - On a C(local) connection, without C(become) or C(async), the module runs inside the Ansible
+        worker process on the controller, with the controller's Python and C(requests), instead of
+        starting a module process. C(ansible_python_interpreter) is then not used.
+      - The answer, the failures and the masking are the same either way, and the task's
+        C(environment) applies to both (credentials, proxies).
+      - On any other connection the module runs on the target host as usual.
+  async:
+    support: full
+    description: With C(async) the module runs as a module process, as any module does.
   check_mode:
     support: full
     description: The module only reads, so it runs the same in check mode.
