@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import glob
+import importlib.util
 import json
 import os
 import platform
@@ -35,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -124,40 +124,16 @@ def install_collection(source, work):
     return collections
 
 
-class Emulator:
+def start_emulator(collections, *options):
     """The emulator shipped in the installed collection, as a real HTTP server on a free port of 127.0.0.1."""
-
-    def __init__(self, collections, *options):
-        script = os.path.join(collections, "ansible_collections", "upstash", "cloud", "emulator", "upstash_emulator.py")
-        command = [sys.executable, script, "--port", "0", "--email", EMAIL, "--api-key", API_KEY] + list(options)
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
-        line = self.process.stdout.readline().strip()
-        if not line.startswith("UPSTASH_API_URL="):
-            self.stop()
-            raise BenchError("the emulator did not start: %r" % line)
-        self.url = line.split("=", 1)[1]
-
-    def _control(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="GET" if data is None else "POST")
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read() or b"null")
-
-    def reset(self):
-        self._control("reset", {})
-
-    def requests(self):
-        return self._control("stats")["requests"]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process.stdout.close()
+    script = os.path.join(collections, "ansible_collections", "upstash", "cloud", "emulator", "upstash_emulator.py")
+    spec = importlib.util.spec_from_file_location("upstash_emulator", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        return module.ChildEmulator("--email", EMAIL, "--api-key", API_KEY, *options)
+    except RuntimeError as exc:
+        raise BenchError(str(exc))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -221,7 +197,7 @@ class Runner:
         with open(output_path, encoding="utf-8", errors="replace") as handle:
             stdout = handle.read()
         returncode = os.waitstatus_to_exitcode(status)
-        requests = emulator.requests()
+        requests = emulator.stats()["requests"]
         if returncode != 0 or "Traceback" in stdout:
             raise BenchError("%s (%s) failed with exit status %d:\n%s" % (name, playbook, returncode, stdout[-4000:]))
         if API_KEY in stdout:
@@ -511,8 +487,8 @@ def benchmark(args, work):
     log("Starting the emulators: %d connectors in the big cluster; an account of %d clusters ..." % (args.big_size, ACCOUNT_CLUSTERS))
     emulators = {}
     try:
-        emulators["main"] = Emulator(collections, "--big-cluster-size", str(args.big_size), "--extra-clusters", str(EXTRA_CLUSTERS))
-        emulators["account"] = Emulator(collections, "--extra-clusters", str(EXTRA_CLUSTERS))
+        emulators["main"] = start_emulator(collections, "--big-cluster-size", str(args.big_size), "--extra-clusters", str(EXTRA_CLUSTERS))
+        emulators["account"] = start_emulator(collections, "--extra-clusters", str(EXTRA_CLUSTERS))
         runner = Runner(collections, work, emulators, args.big_size)
         order = list(RUNS)
         if not args.quick:

@@ -69,9 +69,11 @@ import signal
 import socket
 import socketserver
 import ssl
+import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -775,6 +777,57 @@ def parse_args(argv):
     else:
         args.tls_context = None
     return args
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running the emulator from Python: test suites and benchmarks
+# ---------------------------------------------------------------------------------------------------
+
+class ChildEmulator:
+    """This emulator started as a child process on a free port of 127.0.0.1, and its control API.
+
+    ``ChildEmulator("--email", "ci@example.com", "--api-key", "k")`` starts it and waits for its URL;
+    ``stats()``, ``reset()`` and ``fault(mode, count, **options)`` call the control API; ``stop()``
+    ends it. ``cafile`` trusts the certificate of an emulator started with ``--tls-cert``.
+    """
+
+    def __init__(self, *arguments, **settings):
+        python, cafile = settings.get("python", sys.executable), settings.get("cafile")
+        self.timeout = settings.get("timeout", 30)
+        self.context = None if cafile is None else ssl.create_default_context(cafile=cafile)
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [python, __file__, "--port", "0"] + list(arguments), stdout=subprocess.PIPE, universal_newlines=True)
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("UPSTASH_API_URL="):
+            self.stop()
+            raise RuntimeError("the emulator did not start: %r" % line)
+        self.url = line.split("=", 1)[1]
+
+    def control(self, path, payload=None):
+        """Call /_emulator/<path>: GET without a payload, POST with one; the decoded JSON answer."""
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        request = urllib.request.Request(self.url + CONTROL_PREFIX + path, data=data, method="GET" if data is None else "POST")
+        with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def stats(self):
+        return self.control("stats")
+
+    def reset(self):
+        self.control("reset", {})
+
+    def fault(self, mode, count=1, **options):
+        self.control("fault", dict(options, mode=mode, count=count))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
 
 
 def main(argv=None):

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime
 import glob
+import importlib.util
 import ipaddress
 import json
 import os
 import socket
-import ssl
 import subprocess
 import sys
 import types
-import urllib.request
 
 import pytest
 from cryptography import x509
@@ -45,48 +44,16 @@ def it():
     return types.SimpleNamespace(email=EMAIL, api_key=API_KEY, prod=PROD, staging=STAGING, empty=EMPTY)
 
 
-class Emulator:
-    """A running emulator process and its control API."""
-
-    def __init__(self, process, url):
-        self.process = process
-        self.url = url
-
-    def _control(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="GET" if data is None else "POST")
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
-
-    def stats(self):
-        return self._control("stats")
-
-    def reset(self):
-        self._control("reset", {})
-
-    def fault(self, mode, count=1, **params):
-        self._control("fault", dict(params, mode=mode, count=count))
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+def _load_emulator():
+    spec = importlib.util.spec_from_file_location("upstash_emulator", EMULATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def start_emulator(*args):
-    process = subprocess.Popen(
-        [sys.executable, EMULATOR, "--port", "0", "--email", EMAIL, "--api-key", API_KEY] + list(args),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("UPSTASH_API_URL="):
-        process.kill()
-        raise RuntimeError("emulator did not start: %r" % line)
-    return Emulator(process, line.split("=", 1)[1])
+def start_emulator(*args, **settings):
+    """The emulator as a child process, with the credentials the tests use."""
+    return _load_emulator().ChildEmulator("--email", EMAIL, "--api-key", API_KEY, *args, **settings)
 
 
 @pytest.fixture(scope="session")
@@ -164,20 +131,6 @@ def ansible(collections_path, emulator, tmp_path):
     return run
 
 
-class TLSEmulator(Emulator):
-    """An HTTPS emulator whose control API is reached by trusting its own certificate."""
-
-    def __init__(self, emulator, cafile):
-        super().__init__(emulator.process, emulator.url)
-        self.context = ssl.create_default_context(cafile=cafile)
-
-    def _control(self, path, payload=None):
-        data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="GET" if data is None else "POST")
-        with urllib.request.urlopen(request, timeout=10, context=self.context) as answer:
-            return json.loads(answer.read() or b"null")
-
-
 @pytest.fixture(scope="session")
 def tls_certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 and localhost, as (certificate path, key path).
@@ -223,7 +176,7 @@ def tls_certificate(tmp_path_factory):
 def tls_emulator(tls_certificate):
     """An emulator serving HTTPS with the self-signed certificate of tls_certificate."""
     certificate_path, key_path = tls_certificate
-    emulator = TLSEmulator(start_emulator("--tls-cert", certificate_path, "--tls-key", key_path), certificate_path)
+    emulator = start_emulator("--tls-cert", certificate_path, "--tls-key", key_path, cafile=certificate_path)
     yield emulator
     emulator.stop()
 
