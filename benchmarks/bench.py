@@ -376,7 +376,7 @@ def draw_chart(figures, info, path):
             times.plot([target, target], [position - 0.45, position + 0.45], color="#d62728", linewidth=2)
     times.plot([ACCOUNT_CLUSTERS] * 2, [positions[-1] - 0.45, positions[-1] + 0.45], color="#7f7f7f", linestyle=":", linewidth=2)
     times.set_xscale("log")
-    times.set_xlim(0.1, 40)
+    times.set_xlim(0.03, 40)
     times.axvline(1.0, color="black", linewidth=0.8)
     times.set_yticks(positions)
     times.set_yticklabels([label for dummy, label in rows], fontsize=8)
