@@ -103,6 +103,8 @@ def ansible(collections_path, emulator, tmp_path):
             ANSIBLE_COLLECTIONS_PATH=collections_path,
             ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
             ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+            # Absolute, so async jobs are found even where HOME is not the user's home directory.
+            ANSIBLE_ASYNC_DIR=str(tmp_path / "ansible-async"),
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_RETRY_FILES_ENABLED="false",
