@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -136,6 +137,26 @@ def start_emulator(collections, *options):
         raise BenchError(str(exc))
 
 
+def run_measured(command, output_path, timeout, **popen_options):
+    """Run command with its output in output_path; (output text, exit status, resource usage).
+
+    os.wait4 returns the usage of this child and of every descendant it waited for: CPU time summed,
+    ru_maxrss the peak resident memory of the largest of them, never of this script or the emulator.
+    A child still running after timeout seconds is killed, so a hung run fails instead of hanging."""
+    with open(output_path, "wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **popen_options)  # pylint: disable=consider-using-with
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            dummy, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+    with open(output_path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    os.remove(output_path)
+    return text, os.waitstatus_to_exitcode(status), usage
+
+
 # ---------------------------------------------------------------------------------------------------
 # Playbook runs
 # ---------------------------------------------------------------------------------------------------
@@ -185,18 +206,12 @@ class Runner:
         emulator = self.emulators[emulator_name]
         command = [os.path.join(BIN, "ansible-playbook"), os.path.join(PLAYBOOKS, playbook), "-e", json.dumps(self.variables(name))]
         emulator.reset()
-        output_path = os.path.join(self.work, "playbook-output.txt")
         started = time.perf_counter()
-        with open(output_path, "wb") as output:
-            process = subprocess.Popen(command, env=self.environment, cwd=self.work, stdout=output,  # pylint: disable=consider-using-with
-                                       stderr=subprocess.STDOUT)
-            # ansible-playbook waits for its workers and they for their module processes, so the usage
-            # wait4 returns covers all of them: CPU summed, ru_maxrss the largest process's peak.
-            dummy, status, usage = os.wait4(process.pid, 0)
+        # ansible-playbook waits for its workers and they for their module processes, so the usage
+        # covers all of them.
+        stdout, returncode, usage = run_measured(command, os.path.join(self.work, "playbook-output.txt"), 900,
+                                                 env=self.environment, cwd=self.work)
         elapsed = time.perf_counter() - started
-        with open(output_path, encoding="utf-8", errors="replace") as handle:
-            stdout = handle.read()
-        returncode = os.waitstatus_to_exitcode(status)
         requests = emulator.stats()["requests"]
         if returncode != 0 or "Traceback" in stdout:
             raise BenchError("%s (%s) failed with exit status %d:\n%s" % (name, playbook, returncode, stdout[-4000:]))
@@ -221,28 +236,19 @@ class Runner:
 # ---------------------------------------------------------------------------------------------------
 
 def run_module(work, environment, command, module_args, expected):
-    """Run a module file directly with its arguments in a JSON file, as AnsiballZ would.
-
-    os.wait4 returns the resource usage of exactly this child, so ru_maxrss is the module process's
-    own high-water mark (KiB on Linux), not that of this script or of the emulator."""
+    """Run a module file directly with its arguments in a JSON file, as AnsiballZ would; the module
+    process's own peak RSS (MiB) and CPU time (s)."""
     args_path = os.path.join(work, "module-args.json")
     with open(args_path, "w", encoding="utf-8") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
-    out_path = os.path.join(work, "module-out.json")
-    with open(out_path, "wb") as out:
-        process = subprocess.Popen(command + [args_path], stdout=out, stderr=subprocess.STDOUT, env=environment)  # pylint: disable=consider-using-with
-        dummy, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    with open(out_path, encoding="utf-8") as handle:
-        text = handle.read()
-    os.remove(out_path)
+    text, returncode, usage = run_measured(command + [args_path], os.path.join(work, "module-out.json"), 300, env=environment)
     try:
         answer = json.loads(text)
     except ValueError:
         raise BenchError("%s printed no JSON:\n%s" % (command[-1], text[-2000:]))
     items = answer.get("connectors", answer.get("json"))
-    if process.returncode != 0 or answer.get("failed") or not isinstance(items, list) or len(items) != expected:
-        raise BenchError("%s failed (exit status %d): %s" % (command[-1], process.returncode, text[-2000:]))
+    if returncode != 0 or answer.get("failed") or not isinstance(items, list) or len(items) != expected:
+        raise BenchError("%s failed (exit status %d): %s" % (command[-1], returncode, text[-2000:]))
     return usage.ru_maxrss / RSS_UNITS_PER_MIB, usage.ru_utime + usage.ru_stime
 
 

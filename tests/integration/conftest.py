@@ -51,9 +51,12 @@ def _load_emulator():
     return module
 
 
+upstash_emulator = _load_emulator()
+
+
 def start_emulator(*args, **settings):
     """The emulator as a child process, with the credentials the tests use."""
-    return _load_emulator().ChildEmulator("--email", EMAIL, "--api-key", API_KEY, *args, **settings)
+    return upstash_emulator.ChildEmulator("--email", EMAIL, "--api-key", API_KEY, *args, **settings)
 
 
 @pytest.fixture(scope="session")
