@@ -37,8 +37,8 @@ except ImportError:
 else:
     HAS_REQUESTS = True
 
-COLLECTION_VERSION = "1.0.0"
-USER_AGENT = "ansible-upstash.cloud/%s" % COLLECTION_VERSION
+# No version: galaxy.yml is the one place the collection's version is written.
+USER_AGENT = "ansible-upstash.cloud"
 DEFAULT_API_URL = "https://api.upstash.com"
 
 # Statuses the API documents nothing about; 429 and 5xx are treated as transient.

@@ -235,7 +235,7 @@ def _is_secret_key(key):
 
 
 def _check_redacted(raw, redacted, where):
-    """Walk a raw properties value and its redacted form side by side, against the rules of docs/SPEC.md."""
+    """Walk a raw properties value and its redacted form side by side, against the documented redaction rules."""
     if isinstance(raw, dict):
         assert isinstance(redacted, dict) and list(redacted) == list(raw), where
         for key, value in raw.items():

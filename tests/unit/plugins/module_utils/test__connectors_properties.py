@@ -6,7 +6,7 @@
 """Property-based tests of the data layer: whatever JSON the API sends, filtering and redaction do not crash,
 redaction is idempotent, keeps every key, and lets no value under a secret-looking key through.
 
-The expectations are written from docs/SPEC.md, not from the implementation. Examples are derandomized and the
+The expectations are written from the documented redaction rules (option redact), not from the implementation. Examples are derandomized and the
 example database is off, so every run checks the same examples and leaves nothing behind.
 """
 
@@ -28,7 +28,7 @@ from ansible_collections.upstash.cloud.plugins.module_utils._connectors import (
 
 EXAMPLES = settings(max_examples=200, deadline=None, derandomize=True, database=None, print_blob=False)
 
-# docs/SPEC.md, "Redaction"
+# The documented redaction rules (option redact)
 SPEC_MARKERS = ("password", "passwd", "secret", "token", "credential", "apikey", "api.key", "api_key", "private.key",
                 "access.key", "jaas")
 
