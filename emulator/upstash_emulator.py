@@ -13,7 +13,7 @@ Start it::
 
     python emulator/upstash_emulator.py [--host 127.0.0.1] [--port 0] [--email demo@example.com]
         [--api-key emulator-demo-key] [--big-cluster-size N] [--extra-clusters N]
-        [--tls-cert PEM --tls-key PEM] [--verbose]
+        [--pending-seconds S] [--tls-cert PEM --tls-key PEM] [--verbose]
 
 ``--port 0`` picks a free port. Once listening, exactly one line is printed to stdout::
 
@@ -31,6 +31,18 @@ API, HTTP basic auth with the e-mail as user name and the API key as password:
 * ``GET /v2/kafka/clusters``: list of clusters.
 * ``GET /v2/kafka/connectors/{cluster_id}``: the cluster's connectors, always in the same order.
 * ``GET /v2/kafka/connector/{connector_id}``: one connector.
+* ``POST /v2/kafka/connector`` with ``{"name", "cluster_id", "properties"}``: a new connector, ``pending``.
+  400 when ``properties`` has no ``connector.class`` or the cluster already has a connector of that name.
+* ``POST /v2/kafka/update-connector/{connector_id}`` with an object of properties: those change, the
+  others stay; the connector restarts (``pending``), unless it is paused, which it stays.
+* ``DELETE /v2/kafka/connector/{connector_id}``: ``"OK"``.
+* ``POST /v2/kafka/connector/{connector_id}/pause`` (``/start``, ``/restart``): ``"OK"``. Pausing is
+  immediate; start (of a paused connector) and restart (of one that is not paused) make it ``pending``.
+
+A pending connector settles after ``--pending-seconds`` (default 1): ``running``, or ``failed`` with a
+``state_error_message`` when Kafka Connect would refuse its configuration (a MongoDB ``connection.uri``
+that is not ``mongodb://`` or ``mongodb+srv://``, a JDBC ``connection.url`` that is not ``jdbc:``).
+Unknown ids get 404.
 
 Sample clusters: ``prod-events`` (``7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01``: mongo-sink, pg-source,
 s3-archive, es-sink), ``staging`` (``staging_cluster-02``: http-source, legacy-sink) and ``empty``
@@ -42,15 +54,18 @@ Control API for tests, without authentication, JSON in and out:
 
 * ``GET /_emulator/stats``: ``{"requests": N, "by_path": {...}, "requests_log": [...], "fault": ...}``
   about the requests under ``/v2``. The log keeps the last 10,000 requests and records only whether an
-  Authorization header was sent, never its value.
-* ``POST /_emulator/reset``: clear counters, log and fault.
+  Authorization header was sent, never its value, and of a JSON object body only its keys (``body_keys``).
+* ``POST /_emulator/reset``: clear counters, log and fault, and bring back the sample data.
 * ``POST /_emulator/fault`` with ``{"mode": M, "count": N, ...}``: the next N requests under ``/v2``
   (default 1, -1 for every request until reset) get the fault. Modes and their options:
   ``status`` (``status`` = 500, ``body``), ``rate_limit`` (``retry_after`` = 1), ``slow`` (``delay`` = 5
   seconds, then a normal answer), ``html``, ``object``, ``strings``, ``invalid_utf8``, ``truncated``,
   ``drop``, ``redirect`` (``location``, a full URL) and ``echo_auth`` (``status`` = 502: an error whose
   text repeats the request's Authorization header, encoded and decoded, as a debugging proxy might, to
-  test that clients keep credentials out of their messages). For example::
+  test that clients keep credentials out of their messages). Every mode also takes ``method`` (only
+  requests with this method get the fault, others pass and do not count), and ``status`` and ``drop``
+  take ``processed`` (``true``: the request is carried out first and its answer lost, as when a gateway
+  gives up after the service acted). For example::
 
       curl -X POST -d '{"mode": "rate_limit", "count": 2}' "$UPSTASH_API_URL/_emulator/fault"
 """
@@ -80,6 +95,9 @@ from urllib.parse import unquote, urlsplit
 CLUSTERS_PATH = "/v2/kafka/clusters"
 CONNECTORS_PREFIX = "/v2/kafka/connectors/"
 CONNECTOR_PREFIX = "/v2/kafka/connector/"
+CREATE_PATH = "/v2/kafka/connector"
+UPDATE_PREFIX = "/v2/kafka/update-connector/"
+CONNECTOR_ACTIONS = ("pause", "start", "restart")
 CONTROL_PREFIX = "/_emulator/"
 
 JSON_TYPE = "application/json"
@@ -333,32 +351,240 @@ def _to_json(value):
     return json.dumps(value).encode("utf-8")
 
 
-class Catalog:
-    """Every API answer as bytes, built once so a 20,000 connector listing costs only a socket write."""
+# Kafka Connect validates a connector's configuration when it starts; these are the checks the emulator
+# makes, so a connector given a wrong connection URI ends up failed as on the real service.
+# (fragment of the connector class, property, accepted prefixes)
+CONNECTION_RULES = (
+    ("mongodb", "connection.uri", ("mongodb://", "mongodb+srv://")),
+    (".jdbc.", "connection.url", ("jdbc:",)),
+)
 
-    def __init__(self, data):
+# Upper-case worker states the API mirrors in connector_state and in each task.
+WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
+
+
+def configuration_error(properties):
+    """Why Kafka Connect would refuse these properties, or "" when it would start the connector."""
+    connector_class = str(properties.get("connector.class", ""))
+    problems = []
+    for class_fragment, key, prefixes in CONNECTION_RULES:
+        value = properties.get(key)
+        if class_fragment in connector_class.lower() and isinstance(value, str) and not value.startswith(prefixes):
+            problems.append(
+                "Invalid value %s for configuration %s: The connection string is invalid. Connection strings must "
+                "start with %s" % (value, key, " or ".join("'%s'" % prefix for prefix in prefixes))
+            )
+    if not problems:
+        return ""
+    return "Connector configuration is invalid and contains the following %d error(s):\n%s" % (
+        len(problems), "\n".join(problems))
+
+
+def topics_of(properties):
+    for key in ("topics", "kafka.topic"):
+        value = properties.get(key)
+        if isinstance(value, str) and value.strip():
+            return [topic.strip() for topic in value.split(",") if topic.strip()]
+    return []
+
+
+def task_count(properties):
+    try:
+        return max(1, min(int(properties.get("tasks.max", 1)), 16))
+    except (TypeError, ValueError):
+        return 1
+
+
+class Catalog:
+    """The clusters and connectors, changed by the API's mutation calls, with every answer kept as bytes.
+
+    Reading a listing of 20,000 connectors costs only a socket write: each connector's JSON is built once
+    and rebuilt only when that connector changes. A connector that is (re)starting stays pending for
+    pending_seconds, then settles to running or, with an invalid configuration, failed. restore() brings
+    back the data the emulator started with.
+    """
+
+    def __init__(self, data, pending_seconds=1.0, clock=time.monotonic):
+        self.pending_seconds = pending_seconds
+        self._clock = clock
+        self._lock = threading.RLock()
         self.clusters_body = _to_json([entry[0] for entry in data])
-        self.connector_lists = {}
-        self.connectors = {}
+        self._cluster_names = dict((cluster["cluster_id"], cluster["name"]) for cluster, _connectors in data)
+        ids, bodies = {}, {}
         for cluster, connectors in data:
-            items = []
+            ids[cluster["cluster_id"]] = []
             for connector in connectors:
-                body = _to_json(connector)
-                if connector["connector_id"] in self.connectors:
+                if connector["connector_id"] in bodies:
                     raise ValueError("duplicate connector id %s" % connector["connector_id"])
-                self.connectors[connector["connector_id"]] = body
-                items.append(body)
-            # Joining the already-encoded items gives the same bytes as dumping the list, at half the cost.
-            self.connector_lists[cluster["cluster_id"]] = b"[" + b", ".join(items) + b"]"
-        self.default_list = self.connector_lists[data[0][0]["cluster_id"]]
+                bodies[connector["connector_id"]] = _to_json(connector)
+                ids[cluster["cluster_id"]].append(connector["connector_id"])
+        self._pristine = (ids, bodies)
+        self._first_cluster = data[0][0]["cluster_id"]
+        self._changed = True
+        self.restore()
+
+    def restore(self):
+        """Back to the data the emulator started with."""
+        with self._lock:
+            if not self._changed:
+                return
+            ids, bodies = self._pristine
+            self._ids = dict((cluster_id, list(members)) for cluster_id, members in ids.items())
+            self._bodies = dict(bodies)
+            self._lists = {}
+            # connector id -> (monotonic time it settles, cluster id)
+            self._settling = {}
+            self._changed = False
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _settle(self):
+        now = self._clock()
+        for connector_id, (due, _cluster_id) in list(self._settling.items()):
+            if due <= now:
+                del self._settling[connector_id]
+                connector = self._load(connector_id)
+                error = configuration_error(connector.get("properties") or {})
+                self._set_state(connector, "failed" if error else "running", error)
+                self._store(connector)
+
+    def connector_list(self, cluster_id):
+        """The JSON listing of a cluster's connectors, or None for an unknown cluster."""
+        with self._lock:
+            self._settle()
+            members = self._ids.get(cluster_id)
+            if members is None:
+                return None
+            listing = self._lists.get(cluster_id)
+            if listing is None:
+                # Joining the already-encoded items gives the same bytes as dumping the list, at half the cost.
+                listing = self._lists[cluster_id] = b"[" + b", ".join(self._bodies[member] for member in members) + b"]"
+            return listing
+
+    def connector(self, connector_id):
+        """The JSON of one connector, or None for an unknown id."""
+        with self._lock:
+            self._settle()
+            return self._bodies.get(connector_id)
 
     def listing_for(self, path):
         """The connector list a path names, or the first cluster's: the payload that faults distort."""
+        found = None
         if path.startswith(CONNECTORS_PREFIX):
-            found = self.connector_lists.get(unquote(path[len(CONNECTORS_PREFIX):]))
-            if found is not None:
-                return found
-        return self.default_list
+            found = self.connector_list(unquote(path[len(CONNECTORS_PREFIX):]))
+        return found if found is not None else self.connector_list(self._first_cluster)
+
+    # -- changing -----------------------------------------------------------------------------------
+
+    def _load(self, connector_id):
+        return json.loads(self._bodies[connector_id].decode("utf-8"))
+
+    def _store(self, connector):
+        self._bodies[connector["connector_id"]] = _to_json(connector)
+        self._lists.pop(connector["cluster_id"], None)
+        self._changed = True
+
+    @staticmethod
+    def _set_state(connector, state, error=""):
+        properties = connector.get("properties") or {}
+        connector["state"] = state
+        connector["state_error_message"] = error
+        connector["connector_state"] = WORKER_STATES.get(state, "")
+        if state == "pending":
+            connector["tasks"] = []
+        elif state == "failed" and error:
+            # A configuration Kafka Connect refuses never gets as far as starting tasks.
+            connector["tasks"] = []
+        else:
+            connector["tasks"] = [_task(number, WORKER_STATES[state]) for number in range(task_count(properties))]
+        connector["TTL"] = int(time.time()) + 1800 if state == "pending" else 0
+
+    def _start(self, connector):
+        """Pending now, settling after pending_seconds."""
+        self._set_state(connector, "pending")
+        self._settling[connector["connector_id"]] = (self._clock() + self.pending_seconds, connector["cluster_id"])
+
+    def create(self, request, email):
+        """(status, answer) for POST /v2/kafka/connector."""
+        if not isinstance(request, dict):
+            return 400, {"error": "request body must be a JSON object"}
+        name, cluster_id, properties = request.get("name"), request.get("cluster_id"), request.get("properties")
+        if not isinstance(name, str) or not name.strip():
+            return 400, {"error": "name is required"}
+        if not isinstance(cluster_id, str) or not cluster_id:
+            return 400, {"error": "cluster_id is required"}
+        if not isinstance(properties, dict) or not properties.get("connector.class"):
+            return 400, {"error": "connector.class is missing in properties"}
+        with self._lock:
+            self._settle()
+            if cluster_id not in self._ids:
+                return 404, {"error": "cluster not found"}
+            if any(self._load(member)["name"] == name for member in self._ids[cluster_id]):
+                return 400, {"error": "connector with name %s already exists" % name}
+            cluster_name = self._cluster_names[cluster_id]
+            connector_id = base64.urlsafe_b64encode(("%s/%s" % (cluster_name, name)).encode()).decode().rstrip("=")
+            if connector_id in self._bodies:
+                # Only when a name is reused across clusters that share a name prefix; keep ids unique.
+                connector_id += "-%d" % len(self._bodies)
+            cluster = {"cluster_id": cluster_id, "name": cluster_name}
+            connector = _connector(email, cluster, connector_id, name, int(time.time()), "pending",
+                                   properties["connector.class"], topics_of(properties), dict(properties), [])
+            self._start(connector)
+            self._ids[cluster_id].append(connector_id)
+            self._store(connector)
+            return 200, connector
+
+    def update(self, connector_id, request):
+        """(status, answer) for POST /v2/kafka/update-connector/{id}: the given properties change, the others stay."""
+        if not isinstance(request, dict):
+            return 400, {"error": "request body must be a JSON object of properties"}
+        with self._lock:
+            self._settle()
+            if connector_id not in self._bodies:
+                return 404, {"error": "connector not found"}
+            connector = self._load(connector_id)
+            properties = dict(connector.get("properties") or {})
+            properties.update(request)
+            if not properties.get("connector.class"):
+                return 400, {"error": "connector.class is missing in properties"}
+            connector["properties"] = properties
+            connector["connector_class"] = properties["connector.class"]
+            connector["topics"] = topics_of(properties) or connector.get("topics") or []
+            # Kafka Connect keeps a paused connector paused across a reconfiguration.
+            if connector["state"] != "paused":
+                self._start(connector)
+            self._store(connector)
+            return 200, connector
+
+    def delete(self, connector_id):
+        with self._lock:
+            if connector_id not in self._bodies:
+                return 404, {"error": "connector not found"}
+            connector = self._load(connector_id)
+            self._ids[connector["cluster_id"]].remove(connector_id)
+            del self._bodies[connector_id]
+            self._settling.pop(connector_id, None)
+            self._lists.pop(connector["cluster_id"], None)
+            self._changed = True
+            return 200, "OK"
+
+    def act(self, connector_id, action):
+        """(status, answer) for POST /v2/kafka/connector/{id}/pause, /start or /restart."""
+        with self._lock:
+            self._settle()
+            if connector_id not in self._bodies:
+                return 404, {"error": "connector not found"}
+            connector = self._load(connector_id)
+            state = connector["state"]
+            if action == "pause":
+                self._settling.pop(connector_id, None)
+                self._set_state(connector, "paused")
+            elif action == "start" and state == "paused":
+                self._start(connector)
+            elif action == "restart" and state != "paused":
+                self._start(connector)
+            self._store(connector)
+            return 200, "OK"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -414,6 +640,12 @@ def _check_fault_options(fault):
             raise ValueError("location must be a full http:// or https:// URL")
 
 
+# Modes whose fault can also come after the request was carried out (option "processed"): the answer is
+# lost on the way back, so the client cannot tell whether its POST or DELETE took effect.
+PROCESSED_MODES = ("status", "drop")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def parse_fault(spec):
     """Validate a fault request body; return the stored fault or raise ValueError with the reason."""
     if not isinstance(spec, dict):
@@ -424,7 +656,13 @@ def parse_fault(spec):
     count = spec.get("count", 1)
     if not _is_int(count) or (count < 1 and count != -1):
         raise ValueError("count must be a positive integer, or -1 for every request until reset")
-    fault = {"mode": mode, "count": count, "remaining": count}
+    method = spec.get("method")
+    if method is not None and method not in METHODS:
+        raise ValueError("method must be one of: " + ", ".join(METHODS))
+    processed = spec.get("processed", False)
+    if not isinstance(processed, bool) or (processed and mode not in PROCESSED_MODES):
+        raise ValueError("processed must be true or false, and can be true only for modes " + ", ".join(PROCESSED_MODES))
+    fault = {"mode": mode, "count": count, "remaining": count, "method": method, "processed": processed}
     for option, default in FAULT_OPTIONS[mode].items():
         fault[option] = spec.get(option, default)
     _check_fault_options(fault)
@@ -445,22 +683,22 @@ class EmulatorState:
             self.log = collections.deque(maxlen=LOG_LIMIT)
             self.fault = None
 
-    def record(self, method, path, has_authorization, user_agent):
+    def record(self, method, path, has_authorization, user_agent, body_keys=None):
         with self._lock:
             self.requests += 1
             self.by_path[path] = self.by_path.get(path, 0) + 1
             self.log.append({"method": method, "path": path, "authorization": has_authorization,
-                             "user_agent": user_agent})
+                             "user_agent": user_agent, "body_keys": body_keys})
 
     def set_fault(self, fault):
         with self._lock:
             self.fault = fault
 
-    def take_fault(self):
+    def take_fault(self, method):
         """The fault for this request, if any, counting it against the remaining budget."""
         with self._lock:
             fault = self.fault
-            if fault is None:
+            if fault is None or fault["method"] not in (None, method):
                 return None
             if fault["remaining"] > 0:
                 fault["remaining"] -= 1
@@ -480,6 +718,18 @@ class EmulatorState:
 
 def _error_body(message):
     return _to_json({"error": message})
+
+
+def _found(body, missing):
+    return (404, _error_body(missing)) if body is None else (200, body)
+
+
+def _mutation(request, change, *args):
+    """(status, body) of a mutation call; a body that is not JSON is refused before anything changes."""
+    if request is ValueError:
+        return 400, _error_body("request body is not valid JSON")
+    status, answer = change(*args)
+    return status, _to_json(answer)
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -554,7 +804,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if body is None:
             return
         if path == "/v2" or path.startswith("/v2/"):
-            self._serve_api(path)
+            self._serve_api(path, body)
         elif path.startswith(CONTROL_PREFIX):
             self._serve_control(path, body)
         else:
@@ -562,17 +812,26 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     # -- the emulated API -------------------------------------------------------------------------
 
-    def _serve_api(self, path):
+    def _serve_api(self, path, body):
+        try:
+            request = json.loads(body.decode("utf-8")) if body else None
+        except (ValueError, UnicodeDecodeError):
+            request = ValueError
         self.server.state.record(self.command, path, "Authorization" in self.headers,
-                                 self.headers.get("User-Agent", "")[:200])
-        fault = self.server.state.take_fault()
-        # Faults come before auth: they stand for proxies and outages in front of the real service.
-        if fault is not None and self._apply_fault(fault, path):
+                                 self.headers.get("User-Agent", "")[:200],
+                                 sorted(request) if isinstance(request, dict) else None)
+        fault = self.server.state.take_fault(self.command)
+        # Faults come before auth: they stand for proxies and outages in front of the real service,
+        # unless the fault is one that strikes on the way back, after the service acted.
+        if fault is not None and not fault["processed"] and self._apply_fault(fault, path):
             return
         if not self._authorized():
             self._send(401, _error_body("Unauthorized"), headers=[("WWW-Authenticate", 'Basic realm="upstash"')])
             return
-        self._route_api(path)
+        status, answer, headers = self._route_api(path, request)
+        if fault is not None and fault["processed"] and self._apply_fault(fault, path):
+            return
+        self._send(status, answer, headers=headers)
 
     def _authorized(self):
         scheme, _space, token = self.headers.get("Authorization", "").strip().partition(" ")
@@ -585,25 +844,34 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # Constant-time so the emulator does not teach clients bad habits about timing.
         return hmac.compare_digest(given, self.server.credentials)
 
-    def _route_api(self, path):
+    def _route_api(self, path, request):
+        """(status, body, headers) of the API's answer; mutation calls change the catalog."""
         catalog = self.server.catalog
+        target = unquote(path.split("/", 4)[-1])
         if path == CLUSTERS_PATH:
-            table, key, missing = None, None, None
+            methods, answer = ("GET", "HEAD"), lambda: (200, catalog.clusters_body)
         elif path.startswith(CONNECTORS_PREFIX):
-            table, key, missing = catalog.connector_lists, path[len(CONNECTORS_PREFIX):], "cluster not found"
-        elif path.startswith(CONNECTOR_PREFIX):
-            table, key, missing = catalog.connectors, path[len(CONNECTOR_PREFIX):], "connector not found"
+            methods, answer = ("GET", "HEAD"), lambda: _found(catalog.connector_list(target), "cluster not found")
+        elif path == CREATE_PATH:
+            methods, answer = ("POST",), lambda: _mutation(request, catalog.create, request, self._email())
+        elif path.startswith(UPDATE_PREFIX):
+            methods, answer = ("POST",), lambda: _mutation(request, catalog.update, target, request)
+        elif path.startswith(CONNECTOR_PREFIX) and "/" not in target:
+            methods = ("GET", "HEAD", "DELETE")
+            answer = ((lambda: _mutation(request, catalog.delete, target)) if self.command == "DELETE"
+                      else (lambda: _found(catalog.connector(target), "connector not found")))
+        elif path.startswith(CONNECTOR_PREFIX) and target.partition("/")[2] in CONNECTOR_ACTIONS:
+            connector_id, _slash, action = target.partition("/")
+            methods, answer = ("POST",), lambda: _mutation(request, catalog.act, connector_id, action)
         else:
-            self._send_json(404, {"error": "not found"})
-            return
-        if self.command not in ("GET", "HEAD"):
-            self._send(405, _error_body("method not allowed"), headers=[("Allow", "GET, HEAD")])
-            return
-        body = catalog.clusters_body if table is None else table.get(unquote(key))
-        if body is None:
-            self._send_json(404, {"error": missing})
-        else:
-            self._send(200, body)
+            return 404, _error_body("not found"), ()
+        if self.command not in methods:
+            return 405, _error_body("method not allowed"), [("Allow", ", ".join(methods))]
+        status, body = answer()
+        return status, body, ()
+
+    def _email(self):
+        return self.server.credentials.split(b":", 1)[0].decode("utf-8")
 
     def _apply_fault(self, fault, path):
         """Answer according to the fault; False means carry on with the normal answer."""
@@ -664,6 +932,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _control_reset(self, _body):
         self.server.state.reset()
+        self.server.catalog.restore()
         self._send_json(200, {"reset": True})
 
     def _control_fault(self, body):
@@ -745,6 +1014,16 @@ def _non_negative(text):
     return value
 
 
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text)
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be from 0 to 3600 seconds")
+    return value
+
+
 def _port(text):
     value = _non_negative(text)
     if value > 65535:
@@ -762,6 +1041,8 @@ def parse_args(argv):
                         help="add cluster big-cluster with N connectors (default: 0)")
     parser.add_argument("--extra-clusters", type=_non_negative, default=0, metavar="N",
                         help="add N small clusters with 3 connectors each (default: 0)")
+    parser.add_argument("--pending-seconds", type=_seconds, default=1.0, metavar="S",
+                        help="how long a created, reconfigured or restarted connector stays pending (default: 1)")
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (needs --tls-key)")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log requests (never credentials) to stderr")
@@ -832,7 +1113,7 @@ class ChildEmulator:
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    catalog = Catalog(sample_data(args.email, args.big_cluster_size, args.extra_clusters))
+    catalog = Catalog(sample_data(args.email, args.big_cluster_size, args.extra_clusters), args.pending_seconds)
     credentials = ("%s:%s" % (args.email, args.api_key)).encode("utf-8")
     try:
         server = EmulatorServer((args.host, args.port), catalog, credentials, args.verbose, args.tls_context)

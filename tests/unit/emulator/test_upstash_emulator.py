@@ -322,7 +322,7 @@ def test_not_found(emulator, path, error):
 
 @pytest.mark.parametrize("method, path, allow", [
     ("POST", "/v2/kafka/clusters", "GET, HEAD"),
-    ("DELETE", "/v2/kafka/connector/cHJvZC1ldmVudHMvcGctc291cmNl", "GET, HEAD"),
+    ("PATCH", "/v2/kafka/connector/cHJvZC1ldmVudHMvcGctc291cmNl", "GET, HEAD, DELETE"),
     ("PUT", "/v2/kafka/connectors/" + PROD, "GET, HEAD"),
     ("GET", "/_emulator/reset", "POST"),
     ("GET", "/_emulator/fault", "POST"),
