@@ -50,6 +50,8 @@ options:
     description:
       - How many times to retry a request that got HTTP 429 or 5xx, a connection error or a read timeout.
       - Retries back off exponentially and honour a C(Retry-After) header (waiting at most 60 seconds).
+      - A request that changes something (C(POST), C(DELETE)) is retried only when it was certainly
+        not processed, that is when the connection failed before it was sent or the API answered 429 or 503.
       - V(0) means exactly one try.
     type: int
     default: 3

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
-import copy
 import hashlib
 import json
 import re
@@ -28,7 +26,7 @@ REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import InvalidHeader, NewConnectionError, ReadTimeoutError
+    from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, NewConnectionError, ReadTimeoutError
     from urllib3.util.retry import Retry
 except ImportError:
     HAS_REQUESTS = False
@@ -43,6 +41,9 @@ DEFAULT_API_URL = "https://api.upstash.com"
 
 # Statuses the API documents nothing about; 429 and 5xx are treated as transient.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# A POST or DELETE is repeated only when the API certainly did not act on it: it refused it outright.
+# Any other 5xx may come after the change was made, and repeating a create would create twice.
+MUTATION_RETRY_STATUSES = (429, 503)
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 10.0
 # A server asking for a longer pause than this would stall an unattended run for too long.
@@ -132,24 +133,39 @@ class _BoundedRetry(Retry):
         return min(seconds, RETRY_AFTER_MAX)
 
 
-def _build_retry(retries):
+class _MutationRetry(_BoundedRetry):
+    """Retries a POST or DELETE only when it certainly was not processed.
+
+    Only a failed connection (counted by urllib3 as a connect error, raised before anything was
+    sent) and the statuses of MUTATION_RETRY_STATUSES are retried: a read error or any other error
+    may come after the API acted, so read and other retries are 0.
+    """
+
+    # urllib3 also retries 413 when it carries Retry-After; for a mutation only the listed statuses count.
+    RETRY_AFTER_STATUS_CODES = frozenset(MUTATION_RETRY_STATUSES)
+
+
+def _build_retry(retries, method="GET"):
+    """The urllib3 retry policy of one request method: GET is safe to repeat, POST and DELETE are not."""
+    safe = method == "GET"
     kwargs = dict(
         total=retries,
         connect=retries,
-        read=retries,
+        read=retries if safe else 0,
         status=retries,
         other=0,
         redirect=5,
         backoff_factor=BACKOFF_FACTOR,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset(["GET"]),
+        status_forcelist=RETRY_STATUSES if safe else MUTATION_RETRY_STATUSES,
+        allowed_methods=frozenset([method]),
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+    retry_class = _BoundedRetry if safe else _MutationRetry
     try:
-        return _BoundedRetry(backoff_max=BACKOFF_MAX, **kwargs)
+        return retry_class(backoff_max=BACKOFF_MAX, **kwargs)
     except TypeError:  # urllib3 < 2 has no backoff_max argument
-        return _BoundedRetry(**kwargs)
+        return retry_class(**kwargs)
 
 
 def _cause_chain(exc):
@@ -262,16 +278,30 @@ class UpstashClient:
         # Who asks what of whom, for answer caches: the key itself is only kept as a digest.
         self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
 
-        session = requests.Session()
-        session.auth = (email, api_key)
-        session.headers["User-Agent"] = USER_AGENT
-        session.headers["Accept"] = "application/json"
         # Passed on every request: a session-wide verify loses to REQUESTS_CA_BUNDLE in requests.
         self._verify = bool(validate_certs) and (ca_path or True)
-        adapter = HTTPAdapter(max_retries=_build_retry(self.retries), pool_maxsize=MAX_CONCURRENT_REQUESTS)
+        self._auth = (email, api_key)
+        self._session = self._new_session(_build_retry(self.retries), MAX_CONCURRENT_REQUESTS)
+        self._mutation_sessions = {}
+
+    def _new_session(self, retry, pool_size=1):
+        """A requests session with the credentials, headers and this urllib3 retry policy."""
+        session = requests.Session()
+        session.auth = self._auth
+        session.headers["User-Agent"] = USER_AGENT
+        session.headers["Accept"] = "application/json"
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool_size)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
-        self._session = session
+        return session
+
+    def _session_for(self, method):
+        """GET shares one session; each mutation method has its own, because urllib3 retries by adapter."""
+        if method == "GET":
+            return self._session
+        if method not in self._mutation_sessions:
+            self._mutation_sessions[method] = self._new_session(_build_retry(self.retries, method))
+        return self._mutation_sessions[method]
 
     @staticmethod
     def _parse_api_url(api_url):
@@ -314,30 +344,47 @@ class UpstashClient:
     def _error(self, cls, message, *args):
         return cls(self._scrub(message), *args)
 
-    def _get(self, path, not_found):
-        """GET base_url + path and return the raw body of a 2xx answer."""
-        response, body = self._send(path)
+    def _request(self, method, path, not_found, payload=None):
+        """Send method base_url + path (payload as a JSON body) and return the raw body of a 2xx answer."""
+        response, body = self._send(method, path, payload)
         if 200 <= response.status_code < 300:
             return body
-        raise self._status_error(response, body, path, not_found)
+        raise self._status_error(response, body, method, path, not_found)
 
-    def _send(self, path):
-        """The response to GET base_url + path and its whole body, whatever its status."""
+    def _json_body(self, payload, method, path):
+        try:
+            return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise self._error(
+                UpstashConfigError,
+                "The body of %s %s cannot be sent as JSON: %s." % (method, path, _describe_cause(exc)),
+            )
+
+    def _send(self, method, path, payload=None):
+        """The response to method base_url + path and its whole body, whatever its status."""
         url = self.base_url + path
-        session, budget, failed = self._session, self.retries, 0
+        kwargs = dict(timeout=self.timeout, verify=self._verify, stream=True)
+        if payload is not None:
+            kwargs["data"] = self._json_body(payload, method, path)
+            kwargs["headers"] = {"Content-Type": "application/json"}
+        if method != "GET":
+            # A redirected mutation would be re-sent by requests as a GET or sent twice; its 3xx is reported instead.
+            kwargs["allow_redirects"] = False
+        session = self._session_for(method)
+        budget, failed = self.retries, 0
         while True:
             response = failure = body = None
             try:
-                response = session.get(url, timeout=self.timeout, verify=self._verify, stream=True)
+                response = session.request(method, url, **kwargs)
                 body = response.content
             except requests.exceptions.RequestException as exc:
                 failure = exc
                 if response is not None:
                     response.close()
             finally:
-                if session is not self._session:
+                if session is not self._session_for(method):
                     session.close()
-            if failure is None or response is None:
+            if failure is None or response is None or method != "GET":
                 break
             # urllib3 retries only until the headers have arrived; an answer cut off after them (a server or proxy
             # dying mid-body) lands here. A GET is safe to repeat, so it is, out of the same budget: whatever
@@ -349,26 +396,29 @@ class UpstashClient:
                 break
             budget -= spent
             failed += spent
-            # Other threads share self._session, so its adapter keeps its budget; a one-off copy carries what is left.
-            session = copy.copy(self._session)
-            session.adapters = collections.OrderedDict()
-            adapter = HTTPAdapter(max_retries=_build_retry(budget))
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            # Other threads share self._session, so its adapter keeps its budget; a one-off session carries what is left.
+            session = self._new_session(_build_retry(budget))
             time.sleep(min(BACKOFF_MAX, BACKOFF_FACTOR * 2 ** (failed - 1)) if failed > 1 else 0)
 
         if failure is not None:
-            raise self._transport_error(failure, path)
+            raise self._transport_error(failure, method, path)
         return response, body
 
     def _tries(self):
         return "%d %s" % (self.retries + 1, "try" if self.retries == 0 else "tries")
 
-    def _transport_error(self, failure, path):
+    def _transport_error(self, failure, method, path):
         """The one-sentence error for a request that got no usable answer."""
-        tries = self._tries()
+        request = "%s %s" % (method, path)
         chain = _cause_chain(failure)
         cause = _describe_cause(failure)
+        not_sent = any(isinstance(exc, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError, socket.gaierror))
+                       for exc in chain)
+        if method == "GET" or not_sent:
+            tries = self._tries()
+        else:
+            # urllib3 does not repeat a mutation once it may have been sent (see _MutationRetry).
+            tries = "1 try, not repeated as the API may have acted on it"
         if isinstance(failure, requests.exceptions.SSLError):
             if any(isinstance(exc, ssl.SSLCertVerificationError) for exc in chain) or "CERTIFICATE_VERIFY_FAILED" in str(failure):
                 message = ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, "
@@ -379,26 +429,27 @@ class UpstashClient:
             message = "Timed out connecting to %s after %g seconds (%s)." % (self.host, self.timeout, tries)
         elif isinstance(failure, requests.exceptions.ProxyError):
             # The proxy's address is not named: a proxy URL often carries a password.
-            message = ("Could not reach %s through the proxy set by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for GET %s (%s): %s; "
-                       "fix the proxy, or add the host to NO_PROXY." % (self.host, path, tries, cause))
+            message = ("Could not reach %s through the proxy set by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for %s (%s): %s; "
+                       "fix the proxy, or add the host to NO_PROXY." % (self.host, request, tries, cause))
         elif isinstance(failure, requests.exceptions.TooManyRedirects):
-            message = "Too many redirects from %s for GET %s." % (self.host, path)
-        elif any(isinstance(exc, (NewConnectionError, ConnectionRefusedError, socket.gaierror)) for exc in chain):
-            message = "Could not connect to %s for GET %s (%s): %s." % (self.host, path, tries, cause)
+            message = "Too many redirects from %s for %s." % (self.host, request)
+        elif not_sent:
+            message = "Could not connect to %s for %s (%s): %s." % (self.host, request, tries, cause)
         # requests reports a read timeout that used up the retries as a ConnectionError, not a Timeout.
         elif any(isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout, TimeoutError)) for exc in chain):
-            message = "Timed out after %g seconds waiting for %s to answer GET %s (%s)." % (self.timeout, self.host, path, tries)
+            message = "Timed out after %g seconds waiting for %s to answer %s (%s)." % (self.timeout, self.host, request, tries)
         elif isinstance(failure, requests.exceptions.ChunkedEncodingError):
-            message = "The answer from %s to GET %s was cut off before its end (%s; %s)." % (self.host, path, cause, tries)
+            message = "The answer from %s to %s was cut off before its end (%s; %s)." % (self.host, request, cause, tries)
         elif isinstance(failure, requests.exceptions.ConnectionError):
-            message = "The connection to %s was lost during GET %s (%s): %s." % (self.host, path, tries, cause)
+            message = "The connection to %s was lost during %s (%s): %s." % (self.host, request, tries, cause)
         else:
-            message = "GET %s at %s failed: %s." % (path, self.host, cause)
+            message = "%s at %s failed: %s." % (request, self.host, cause)
         return self._error(UpstashConnectionError, message)
 
-    def _status_error(self, response, body, path, not_found):
+    def _status_error(self, response, body, method, path, not_found):
         """The one-sentence error for an answer with an error status."""
         status = response.status_code
+        request = "%s %s" % (method, path)
         # requests drops the credentials when it follows a redirect to another host; say who really answered.
         answered_by = self.host
         if response.history:
@@ -413,8 +464,8 @@ class UpstashClient:
         if status in (401, 403) and answered_by != self.host:
             return self._error(
                 UpstashHTTPError,
-                "Authentication failed at %s (HTTP %d: %s) after %s redirected GET %s there; credentials are never sent "
-                "to another host, so set api_url to that host if you trust it." % (answered_by, status, said, self.host, path),
+                "Authentication failed at %s (HTTP %d: %s) after %s redirected %s there; credentials are never sent "
+                "to another host, so set api_url to that host if you trust it." % (answered_by, status, said, self.host, request),
                 status,
             )
         if status in (401, 403):
@@ -426,18 +477,19 @@ class UpstashClient:
             )
         if status == 404 and not_found:
             return self._error(UpstashHTTPError, "%s was not found at %s (HTTP 404: %s)." % (not_found, where, said), status)
-        after = " after %s" % self._tries() if status in RETRY_STATUSES and self.retries else ""
+        retried = RETRY_STATUSES if method == "GET" else MUTATION_RETRY_STATUSES
+        after = " after %s" % self._tries() if status in retried and self.retries else ""
         return self._error(
-            UpstashHTTPError, "HTTP %d from %s for GET %s%s: %s." % (status, where, path, after, said), status
+            UpstashHTTPError, "HTTP %d from %s for %s%s: %s." % (status, where, request, after, said), status
         )
 
-    def _decode(self, body, path, expected):
+    def _decode(self, body, request, expected):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise self._error(
                 UpstashResponseError,
-                "The answer from %s to GET %s is not valid UTF-8 text; expected %s." % (self.host, path, expected),
+                "The answer from %s to %s is not valid UTF-8 text; expected %s." % (self.host, request, expected),
             )
         try:
             return json.loads(text)
@@ -453,23 +505,35 @@ class UpstashClient:
                 what = "text that is not JSON"
             raise self._error(
                 UpstashResponseError,
-                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, what, expected),
+                "The answer from %s to %s is %s; expected %s." % (self.host, request, what, expected),
             )
 
+    def _wrong_shape(self, request, data, expected):
+        return self._error(
+            UpstashResponseError, "The answer from %s to %s is %s; expected %s." % (self.host, request, _json_kind(data), expected)
+        )
+
+    def _object(self, method, path, not_found, payload=None):
+        """The JSON connector object the API answers to method path."""
+        request = "%s %s" % (method, path)
+        expected = "a JSON connector object"
+        data = self._decode(self._request(method, path, not_found, payload), request, expected)
+        if not isinstance(data, dict):
+            raise self._wrong_shape(request, data, expected)
+        return data
+
     def _get_object_list(self, path, not_found, item):
+        request = "GET " + path
         expected = "a JSON list of %s objects" % item
-        data = self._decode(self._get(path, not_found), path, expected)
+        data = self._decode(self._request("GET", path, not_found), request, expected)
         if not isinstance(data, list):
-            raise self._error(
-                UpstashResponseError,
-                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, _json_kind(data), expected),
-            )
+            raise self._wrong_shape(request, data, expected)
         for index, entry in enumerate(data):
             if not isinstance(entry, dict):
                 raise self._error(
                     UpstashResponseError,
-                    "The answer from %s to GET %s is a JSON list whose item %d is %s; expected %s."
-                    % (self.host, path, index, _json_kind(entry), expected),
+                    "The answer from %s to %s is a JSON list whose item %d is %s; expected %s."
+                    % (self.host, request, index, _json_kind(entry), expected),
                 )
         return data
 
@@ -483,19 +547,59 @@ class UpstashClient:
     def get_connector(self, connector_id):
         """One connector by its id."""
         validate_id(connector_id, "connector_id")
-        path = "/v2/kafka/connector/%s" % quote(connector_id, safe="")
-        expected = "a JSON connector object"
-        data = self._decode(self._get(path, "Kafka connector %r" % connector_id), path, expected)
-        if not isinstance(data, dict):
-            raise self._error(
-                UpstashResponseError,
-                "The answer from %s to GET %s is %s; expected %s." % (self.host, path, _json_kind(data), expected),
-            )
-        return data
+        return self._object("GET", _connector_path(connector_id), "Kafka connector %r" % connector_id)
 
     def list_clusters(self):
         """Every Kafka cluster of the account, in API order."""
         return self._get_object_list("/v2/kafka/clusters", None, "cluster")
+
+    def create_connector(self, cluster_id, name, properties):
+        """Create a connector in a Kafka cluster; the API answers with it (state pending)."""
+        validate_id(cluster_id, "cluster_id")
+        if not isinstance(name, str) or not name:
+            raise UpstashConfigError("Invalid connector name: it must be a non-empty string.")
+        _validate_properties(properties)
+        body = {"name": name, "cluster_id": cluster_id, "properties": properties}
+        return self._object("POST", "/v2/kafka/connector", None, body)
+
+    def update_connector(self, connector_id, properties):
+        """Change the given properties of a connector (the API keeps the others); the API answers with the connector."""
+        validate_id(connector_id, "connector_id")
+        _validate_properties(properties)
+        path = "/v2/kafka/update-connector/%s" % quote(connector_id, safe="")
+        return self._object("POST", path, "Kafka connector %r" % connector_id, properties)
+
+    def _act(self, method, path, connector_id):
+        # The API answers "OK"; a 2xx status is what says it was done, whatever the body.
+        self._request(method, path, "Kafka connector %r" % connector_id)
+
+    def delete_connector(self, connector_id):
+        validate_id(connector_id, "connector_id")
+        self._act("DELETE", _connector_path(connector_id), connector_id)
+
+    def pause_connector(self, connector_id):
+        validate_id(connector_id, "connector_id")
+        self._act("POST", _connector_path(connector_id) + "/pause", connector_id)
+
+    def start_connector(self, connector_id):
+        validate_id(connector_id, "connector_id")
+        self._act("POST", _connector_path(connector_id) + "/start", connector_id)
+
+    def restart_connector(self, connector_id):
+        validate_id(connector_id, "connector_id")
+        self._act("POST", _connector_path(connector_id) + "/restart", connector_id)
+
+
+def _connector_path(connector_id):
+    return "/v2/kafka/connector/%s" % quote(connector_id, safe="")
+
+
+def _validate_properties(properties):
+    if not isinstance(properties, dict):
+        raise UpstashConfigError(
+            "Invalid properties: expected a mapping of property names to values, got a value of type %s."
+            % _plain_type_name(properties)
+        )
 
 
 def client_from_options(options):

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
+import socket
+import threading
 
 import pytest
 import requests
 import responses
+import urllib3
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ProxyError, ReadTimeoutError
 
 from ansible_collections.upstash.cloud.plugins.module_utils import _api_client
@@ -255,6 +259,57 @@ def test_missing_requests_is_reported(monkeypatch):
 
 
 @pytest.fixture
+def unused_port():
+    """A 127.0.0.1 port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SilentServer:
+    """Takes every connection and request on 127.0.0.1 and never answers."""
+
+    def __init__(self):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self._received = []
+        self._connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _peer = self._listener.accept()
+            except OSError:
+                return
+            self._connections.append(connection)
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection):
+        try:
+            if connection.recv(65536):
+                self._received.append(connection)
+        except OSError:
+            pass
+
+    def requests(self):
+        return len(self._received)
+
+    def close(self):
+        self._listener.close()
+        for connection in self._connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def slept(monkeypatch):
     """The pauses the client asked for, without waiting for them."""
     pauses = []
@@ -411,3 +466,152 @@ def test_templated_values_are_named_by_their_plain_type():
 
     message = fail_with(UpstashConfigError, lambda: client().list_connectors(TaggedInt(42)))
     assert "a value of type int" in message
+
+
+CONNECTOR = {"connector_id": "c-1", "name": "mongo-sink", "cluster_id": CLUSTER, "state": "pending", "properties": {}}
+PROPERTIES = {"connector.class": "com.mongodb.kafka.connect.MongoSinkConnector", "topics": "orders"}
+CREATE_URL = API + "/v2/kafka/connector"
+
+
+@pytest.mark.parametrize(
+    "call, method, url, body, answer, returned",
+    [
+        (lambda api: api.create_connector(CLUSTER, "mongo-sink", PROPERTIES), "POST", CREATE_URL,
+         {"name": "mongo-sink", "cluster_id": CLUSTER, "properties": PROPERTIES}, CONNECTOR, CONNECTOR),
+        (lambda api: api.update_connector("c-1", {"topics": "orders,refunds"}), "POST", API + "/v2/kafka/update-connector/c-1",
+         {"topics": "orders,refunds"}, CONNECTOR, CONNECTOR),
+        (lambda api: api.delete_connector("c-1"), "DELETE", API + "/v2/kafka/connector/c-1", None, "OK", None),
+        (lambda api: api.pause_connector("c-1"), "POST", API + "/v2/kafka/connector/c-1/pause", None, "OK", None),
+        (lambda api: api.start_connector("c-1"), "POST", API + "/v2/kafka/connector/c-1/start", None, "OK", None),
+        (lambda api: api.restart_connector("c-1"), "POST", API + "/v2/kafka/connector/c-1/restart", None, "OK", None),
+    ],
+)
+@responses.activate
+def test_mutations_send_their_method_path_and_body(call, method, url, body, answer, returned):
+    responses.add(method, url, json=answer)
+    assert call(client()) == returned
+    request = responses.calls[0].request
+    assert len(responses.calls) == 1
+    assert request.method == method
+    assert request.headers["Authorization"].startswith("Basic ")
+    if body is None:
+        assert not request.body
+    else:
+        assert request.headers["Content-Type"] == "application/json"
+        assert json.loads(request.body) == body
+
+
+@responses.activate
+def test_a_refused_mutation_names_its_method_and_the_api_words():
+    responses.post(CREATE_URL, status=400, json={"error": "connector name already used in this cluster"})
+    message = fail_with(UpstashHTTPError, lambda: client().create_connector(CLUSTER, "mongo-sink", PROPERTIES))
+    assert message == "HTTP 400 from api.example.test for POST /v2/kafka/connector: connector name already used in this cluster."
+
+
+@responses.activate
+def test_a_mutation_of_an_unknown_connector_names_it():
+    responses.delete(API + "/v2/kafka/connector/gone", status=404, body="connector not found")
+    message = fail_with(UpstashHTTPError, lambda: client().delete_connector("gone"))
+    assert message == "Kafka connector 'gone' was not found at api.example.test (HTTP 404: connector not found)."
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+@responses.activate
+def test_a_mutation_that_may_have_been_processed_is_not_repeated(status):
+    responses.post(CREATE_URL, status=status, body="upstream failed")
+    responses.post(CREATE_URL, json=CONNECTOR)
+    message = fail_with(UpstashHTTPError, lambda: client().create_connector(CLUSTER, "mongo-sink", PROPERTIES))
+    assert message == "HTTP %d from api.example.test for POST /v2/kafka/connector: upstream failed." % status
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@responses.activate
+def test_a_mutation_the_api_refused_to_take_is_repeated(status):
+    responses.delete(API + "/v2/kafka/connector/c-1", status=status, body="busy")
+    responses.delete(API + "/v2/kafka/connector/c-1", json="OK")
+    assert client().delete_connector("c-1") is None
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_mutation_refused_every_time_says_how_often_it_was_tried():
+    responses.post(API + "/v2/kafka/connector/c-1/restart", status=503, body="maintenance")
+    message = fail_with(UpstashHTTPError, lambda: client(retries=2).restart_connector("c-1"))
+    assert message == "HTTP 503 from api.example.test for POST /v2/kafka/connector/c-1/restart after 3 tries: maintenance."
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_retry_after_on_another_status_does_not_repeat_a_mutation():
+    # urllib3 on its own repeats a 413 that carries Retry-After
+    responses.post(CREATE_URL, status=413, headers={"Retry-After": "1"}, body="too large")
+    fail_with(UpstashHTTPError, lambda: client().create_connector(CLUSTER, "mongo-sink", PROPERTIES))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_redirected_mutation_is_not_followed():
+    responses.post(CREATE_URL, status=307, headers={"Location": API + "/elsewhere"})
+    message = fail_with(UpstashHTTPError, lambda: client().create_connector(CLUSTER, "mongo-sink", PROPERTIES))
+    assert message.startswith("HTTP 307 from api.example.test for POST /v2/kafka/connector: ")
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda api: api.create_connector("a/b", "x", PROPERTIES), "Invalid cluster_id 'a/b'"),
+        (lambda api: api.create_connector(CLUSTER, "", PROPERTIES), "Invalid connector name"),
+        (lambda api: api.create_connector(CLUSTER, "x", ["connector.class"]), "got a value of type list"),
+        (lambda api: api.create_connector(CLUSTER, "x", {"when": object()}), "cannot be sent as JSON"),
+        (lambda api: api.update_connector("../x", {}), "Invalid connector_id '../x'"),
+        (lambda api: api.update_connector("c-1", "topics=x"), "got a value of type str"),
+        (lambda api: api.delete_connector(None), "Invalid connector_id a value of type null"),
+        (lambda api: api.pause_connector("c 1"), "Invalid connector_id 'c 1'"),
+        (lambda api: api.start_connector("c?1"), "Invalid connector_id 'c?1'"),
+        (lambda api: api.restart_connector(7), "Invalid connector_id a value of type int"),
+    ],
+)
+@responses.activate
+def test_unusable_mutation_arguments_are_refused_before_any_request(call, words):
+    assert words in fail_with(UpstashConfigError, lambda: call(client()))
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_created_connector_must_be_an_object():
+    responses.post(CREATE_URL, json="OK")
+    message = fail_with(UpstashResponseError, lambda: client().create_connector(CLUSTER, "x", PROPERTIES))
+    assert message == "The answer from api.example.test to POST /v2/kafka/connector is a JSON string; expected a JSON connector object."
+
+
+def test_a_refused_connection_is_retried_for_a_mutation(monkeypatch, slept, unused_port):
+    """Real requests and urllib3 against a closed port: nothing was sent, so the POST is tried again."""
+    attempts = []
+    connect = urllib3.util.connection.create_connection
+
+    def counting_connect(*args, **kwargs):
+        attempts.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting_connect)
+    api = client(api_url="http://127.0.0.1:%d" % unused_port, retries=2)
+    message = fail_with(UpstashConnectionError, lambda: api.create_connector(CLUSTER, "x", PROPERTIES))
+    assert message == "Could not connect to 127.0.0.1:%d for POST /v2/kafka/connector (3 tries): Connection refused." % unused_port
+    assert len(attempts) == 3
+
+
+@pytest.mark.parametrize("method, tries", [("POST", 1), ("GET", 3)])
+def test_a_read_timeout_repeats_a_get_but_never_a_mutation(silent_server, method, tries):
+    """A real server that takes each request and never answers: a POST may have been processed."""
+    api = client(api_url=silent_server.url, retries=2, timeout=0.3)
+
+    def call():
+        return api.create_connector(CLUSTER, "x", PROPERTIES) if method == "POST" else api.list_clusters()
+
+    expected = "(1 try, not repeated as the API may have acted on it)." if method == "POST" else "(3 tries)."
+    message = fail_with(UpstashConnectionError, call)
+    assert message.startswith("Timed out after 0.3 seconds waiting for 127.0.0.1:%d to answer %s /v2/kafka/" % (silent_server.port, method))
+    assert message.endswith(expected)
+    assert silent_server.requests() == tries
