@@ -11,8 +11,6 @@ UpstashError whose message is one sentence that never contains the API key.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -21,6 +19,8 @@ import ssl
 import time
 import traceback
 from urllib.parse import quote, urlsplit
+
+from ansible_collections.upstash.cloud.plugins.module_utils._masking import CredentialMask, mask_basic_credentials
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -208,23 +208,13 @@ def _describe_cause(exc):
     return text or type(cause).__name__
 
 
-# "Basic <base64 of user:password>", as proxies and debug pages echo request headers back.
-_BASIC_CREDENTIALS = re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
+def api_message(body_bytes, mask=mask_basic_credentials):
+    """The API's own words from an error body: a JSON error/message field, or its plain text.
 
-
-def _mask_basic_credentials(match):
-    try:
-        decoded = base64.b64decode(match.group(2), validate=True)
-    except (binascii.Error, ValueError):
-        return match.group(0)
-    # Only a user:password pair is masked, so ordinary words after "Basic" stay readable.
-    return match.group(1) + "********" if b":" in decoded else match.group(0)
-
-
-def api_message(body_bytes):
-    """The API's own words from an error body: a JSON error/message field, or its plain text."""
-    # Masked before any shortening, which could otherwise cut a credential down to an unrecognisable prefix.
-    text = _BASIC_CREDENTIALS.sub(_mask_basic_credentials, body_bytes.decode("utf-8", "replace")).strip()
+    mask (a CredentialMask's mask) is applied to the whole body and again to the field taken from it,
+    always before shortening, which could otherwise cut a credential down to an unrecognisable prefix.
+    """
+    text = mask(body_bytes.decode("utf-8", "replace")).strip()
     if not text:
         return "(empty body)"
     try:
@@ -240,7 +230,7 @@ def api_message(body_bytes):
         text = data
     elif text[:1] == "<":
         return "an HTML page"
-    text = _WHITESPACE.sub(" ", text).strip()
+    text = _WHITESPACE.sub(" ", mask(text)).strip()
     if len(text) > _API_MESSAGE_MAX:
         text = text[:_API_MESSAGE_MAX] + "..."
     return text
@@ -271,7 +261,7 @@ class UpstashClient:
             raise UpstashConfigError("No account e-mail given: set the email option or the UPSTASH_EMAIL environment variable.")
         if not api_key:
             raise UpstashConfigError("No API key given: set the api_key option or the UPSTASH_API_KEY environment variable.")
-        self._api_key = api_key
+        self._mask = CredentialMask(email, api_key)
         self.base_url, self.host = self._parse_api_url(api_url or DEFAULT_API_URL)
         self.timeout = self._positive_number(timeout, "timeout")
         self.retries = self._retry_count(retries)
@@ -339,7 +329,12 @@ class UpstashClient:
         return value
 
     def _scrub(self, text):
-        return text.replace(self._api_key, "********") if self._api_key else text
+        """text with the credentials masked in every form; every text leaving the client goes through here."""
+        return self._mask.mask(text)
+
+    def _masked(self, data, text):
+        """An answer's data with the credentials masked, should the API echo them in any form; text is its JSON."""
+        return self._mask.mask_data(data) if self._mask.finds(text) else data
 
     def _error(self, cls, message, *args):
         return cls(self._scrub(message), *args)
@@ -459,8 +454,7 @@ class UpstashClient:
             except (TypeError, ValueError):
                 answered_by = self.host
         where = self.host if answered_by == self.host else "%s (redirected from %s)" % (answered_by, self.host)
-        # Scrubbed before api_message shortens the text, which could leave a prefix of the key behind.
-        said = api_message(body.replace(self._api_key.encode("utf-8"), b"********"))
+        said = api_message(body, self._scrub)
         if status in (401, 403) and answered_by != self.host:
             return self._error(
                 UpstashHTTPError,
@@ -492,7 +486,7 @@ class UpstashClient:
                 "The answer from %s to %s is not valid UTF-8 text; expected %s." % (self.host, request, expected),
             )
         try:
-            return json.loads(text)
+            return self._masked(json.loads(text), text)
         except ValueError:
             stripped = text.lstrip()
             if stripped[:1] == "<":

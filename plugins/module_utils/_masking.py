@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Masking of the account credentials in any text or data that leaves this collection.
+
+A server, a proxy or a library can echo the API key in many disguises: raw, as the base64 of
+``email:key`` (with or without ``Basic``/``Bearer``, padding, line wrapping), percent-encoded whole or
+character by character, JSON-, HTML- or repr-escaped, split by whitespace, or cut short by a message
+limit. Matching each disguise with its own pattern misses combinations, so the text is first read
+through a *view*: escapes decoded (a few rounds, for double encoding) and whitespace dropped, with a
+map from every view character back to the text it came from. In that view every disguise of the key
+becomes one of a few fixed strings (the forms), and any run of 8 or more characters of a form is
+masked in the original text. Everything is linear in the size of the text: regular expressions
+without nested repetition, and a scan that samples one 4-character block in four of the view.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import re
+from array import array
+
+MASK = "********"
+
+# The shortest run of a form that is masked wherever it appears: shorter runs are common in ordinary
+# text, and 8 characters of a random key or of base64 are already far beyond guessing.
+FRAGMENT = 8
+# Blocks of this size are sampled every BLOCK characters of the view; any run of FRAGMENT characters
+# contains a whole sampled block, since FRAGMENT >= 2 * BLOCK - 1.
+BLOCK = 4
+# Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL, bounded so
+# that the work stays linear.
+DECODE_ROUNDS = 3
+
+# One escape that stands for one character: percent-encoding, JSON and Python string escapes, and
+# the HTML character references a debug page would use. Each alternative has a bounded length.
+_ESCAPE = re.compile(
+    r"%[0-9A-Fa-f]{2}"
+    r"|\\u[0-9A-Fa-f]{4}"
+    r"|\\x[0-9A-Fa-f]{2}"
+    r"|\\[\\/\"'bfnrtv]"
+    r"|&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&(?:amp|quot|apos|lt|gt);"
+)
+_SIMPLE_ESCAPES = {
+    "\\\\": "\\", "\\/": "/", '\\"': '"', "\\'": "'", "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r",
+    "\\t": "\t", "\\v": "\v", "&amp;": "&", "&quot;": '"', "&apos;": "'", "&lt;": "<", "&gt;": ">",
+}
+_WHITESPACE = re.compile(r"\s+")
+
+# "Basic <base64 of user:password>", as proxies and debug pages echo request headers back, whoever
+# the user is.
+_BASIC_CREDENTIALS = re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
+
+
+def _unescape(escape):
+    """The one character a match of _ESCAPE stands for."""
+    simple = _SIMPLE_ESCAPES.get(escape)
+    if simple is not None:
+        return simple
+    if escape[0] == "%":
+        number = int(escape[1:], 16)
+    elif escape[0] == "\\":
+        number = int(escape[2:], 16)
+    elif escape[2] in "xX":
+        number = int(escape[3:-1], 16)
+    else:
+        number = int(escape[2:-1])
+    # A reference to no character still stands for one character of the view.
+    return chr(number) if number <= 0x10FFFF else "\ufffd"
+
+
+def _decode_escapes(match):
+    return _unescape(match.group())
+
+
+def _views(text):
+    """The views of text after each round of decoding: whitespace dropped, then escapes decoded.
+
+    Every round's view is searched, not only the last: an escape can swallow the first characters of
+    a form written plainly after it ("%" followed by a key starting with two hex digits).
+    """
+    views = [_WHITESPACE.sub("", text)]
+    while len(views) <= DECODE_ROUNDS and _ESCAPE.search(views[-1]):
+        views.append(_WHITESPACE.sub("", _ESCAPE.sub(_decode_escapes, views[-1])))
+    return views
+
+
+def normalise(text):
+    """The view of text in which every disguise of a string reads as that string's own view."""
+    return _views(text)[-1]
+
+
+class _Pass:
+    """How one step (escape decoding or whitespace removal) moved the characters of a text.
+
+    A step changes the text only at its matches; between them characters are copied one for one.
+    Each match is recorded as where its replacement starts in the output, where it was in the input,
+    and how long its replacement is (1 for a decoded escape, 0 for removed whitespace).
+    """
+
+    def __init__(self, pattern, text, replace):
+        self.out_at = array("q")
+        self.in_start = array("q")
+        self.in_end = array("q")
+        self.out_len = bytearray()
+        pieces = []
+        copied = out = 0
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            pieces.append(text[copied:start])
+            out += start - copied
+            replacement = replace(match)
+            pieces.append(replacement)
+            self.out_at.append(out)
+            self.in_start.append(start)
+            self.in_end.append(end)
+            self.out_len.append(len(replacement))
+            out += len(replacement)
+            copied = end
+        pieces.append(text[copied:])
+        self.output = "".join(pieces)
+
+    def _locate(self, position):
+        """(start, end) in the input of the output character at position."""
+        index = bisect.bisect_right(self.out_at, position) - 1
+        if index < 0:
+            return position, position + 1
+        at, length = self.out_at[index], self.out_len[index]
+        if at == position and length:
+            return self.in_start[index], self.in_end[index]
+        start = self.in_end[index] + position - at - length
+        return start, start + 1
+
+    def source(self, start, end):
+        """The input range that the output range [start, end) came from."""
+        return self._locate(start)[0], self._locate(end - 1)[1]
+
+
+def _steps(text, rounds):
+    """The steps that lead from text to its views: the view of round r is the output of step 2 * r."""
+    steps = [_Pass(_WHITESPACE, text, lambda match: "")]
+    for dummy in range(rounds):
+        steps.append(_Pass(_ESCAPE, steps[-1].output, _decode_escapes))
+        steps.append(_Pass(_WHITESPACE, steps[-1].output, lambda match: ""))
+    return steps
+
+
+def _base64_forms(data):
+    """The base64 texts (standard and URL-safe alphabets) that can only come from encoding data.
+
+    Inside a longer encoded text, data may start at any of three byte offsets; for each, the
+    characters that depend on data alone are the same whatever surrounds it.
+    """
+    forms = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+        first = -(-offset * 8 // 6)
+        last = (offset + len(data)) * 8 // 6
+        core = encoded[first:last]
+        forms.extend([core, core.translate(_URL_SAFE)])
+    whole = base64.b64encode(data).decode("ascii")
+    forms.extend([whole, whole.translate(_URL_SAFE)])
+    return forms
+
+
+_URL_SAFE = str.maketrans("+/", "-_")
+
+
+class CredentialMask:
+    """Masks the API key of one account, in every form derivable from the credentials."""
+
+    def __init__(self, email, api_key):
+        self._exact = []
+        fragments = set()
+        if api_key:
+            key = api_key.encode("utf-8")
+            forms = [api_key, api_key.replace(" ", "+"), key.decode("latin-1")]
+            forms.extend(_base64_forms(key))
+            if email:
+                pair = ("%s:%s" % (email, api_key)).encode("utf-8")
+                forms.extend(_base64_forms(pair)[-2:])
+            views = set(normalise(form) for form in forms)
+            # The raw key and whole encodings are masked wherever they appear, however short;
+            # runs of FRAGMENT characters are masked when cut from any form.
+            self._exact = sorted((view for view in views if 0 < len(view) < FRAGMENT), key=len, reverse=True)
+            for view in views:
+                for start in range(len(view) - FRAGMENT + 1):
+                    fragments.add(view[start:start + FRAGMENT])
+        self._fragments = frozenset(fragments)
+        self._blocks = frozenset(fragment[start:start + BLOCK] for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
+        self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
+
+    def _spans(self, view):
+        """Sorted, merged [start, end) ranges of view that hold a form or a run of one."""
+        spans = []
+        if self._exact_pattern is not None:
+            spans.extend(match.span() for match in self._exact_pattern.finditer(view))
+        if self._fragments and len(view) >= FRAGMENT:
+            blocks, fragments, size = self._blocks, self._fragments, len(view)
+            last = size - FRAGMENT
+            for at in [at for at in range(0, size - BLOCK + 1, BLOCK) if view[at:at + BLOCK] in blocks]:
+                for start in range(max(0, at + BLOCK - FRAGMENT), min(at, last) + 1):
+                    if view[start:start + FRAGMENT] in fragments:
+                        spans.append((start, start + FRAGMENT))
+        spans.sort()
+        merged = []
+        for start, end in spans:
+            # One character between two masked runs (in base64, the one that mixes the bits of two
+            # copies of the key) is masked with them rather than left as noise.
+            if merged and start - merged[-1][1] <= 1:
+                if end > merged[-1][1]:
+                    merged[-1][1] = end
+            else:
+                merged.append([start, end])
+        return merged
+
+    def finds(self, text):
+        """Whether text holds the key in any form (cheaper than mask when it does not)."""
+        return (self._fragments or self._exact) and any(self._spans(view) for view in _views(text))
+
+    def mask(self, text):
+        """text with every form of the key, and every run of FRAGMENT characters of one, replaced by MASK."""
+        text = mask_basic_credentials(text)
+        if not (self._fragments or self._exact):
+            return text
+        views = _views(text)
+        found = [self._spans(view) for view in views]
+        if not any(found):
+            return text
+        steps = _steps(text, len(views) - 1)
+        ranges = []
+        for rounds, spans in enumerate(found):
+            for start, end in spans:
+                for step in reversed(steps[:2 * rounds + 1]):
+                    start, end = step.source(start, end)
+                ranges.append((start, end))
+        ranges.sort()
+        pieces, copied = [], 0
+        for start, end in ranges:
+            if end <= copied:
+                continue
+            pieces.extend([text[copied:max(start, copied)], MASK])
+            copied = end
+        pieces.append(text[copied:])
+        return "".join(pieces)
+
+    def mask_data(self, data):
+        """data (nested dicts, lists and strings, keys included) with every string masked."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return dict((self.mask_data(key), self.mask_data(value)) for key, value in data.items())
+        if isinstance(data, list):
+            return [self.mask_data(item) for item in data]
+        if isinstance(data, tuple):
+            return tuple(self.mask_data(item) for item in data)
+        return data
+
+
+def mask_basic_credentials(text):
+    """text with every "Basic <base64 of user:password>" masked, whoever the user is."""
+    return _BASIC_CREDENTIALS.sub(_mask_basic_pair, text)
+
+
+def _mask_basic_pair(match):
+    try:
+        decoded = base64.b64decode(match.group(2), validate=True)
+    except (ValueError, TypeError):
+        return match.group(0)
+    # Only a user:password pair is masked, so ordinary words after "Basic" stay readable.
+    return match.group(1) + MASK if b":" in decoded else match.group(0)
+
+
+def mask_credentials(text, email, api_key):
+    """text with the API key masked in every form derivable from email and api_key."""
+    return CredentialMask(email, api_key).mask(text)
