@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CONNECTOR_INFO
-from ansible_collections.upstash.cloud.plugins.plugin_utils._info_action import InfoAction
+from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import ModuleAction
 
 
-class ActionModule(InfoAction):
-    INFO = CONNECTOR_INFO
+class ActionModule(ModuleAction):
+    MODULE = CONNECTOR_INFO

@@ -117,11 +117,12 @@ clusters:
       sample: 1700000000
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, run_info_module
+from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO
 
 
 def main():
-    run_info_module(CLUSTER_INFO)
+    run_module(CLUSTER_INFO)
 
 
 if __name__ == "__main__":

@@ -184,11 +184,12 @@ connectors:
       sample: 0
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CONNECTOR_INFO, run_info_module
+from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CONNECTOR_INFO
 
 
 def main():
-    run_info_module(CONNECTOR_INFO)
+    run_module(CONNECTOR_INFO)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from ansible_collections.upstash.cloud.plugins.module_utils import _info_module
+from ansible_collections.upstash.cloud.plugins.module_utils import _collection_module
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_connector_info
 
 API = "http://127.0.0.1:9"
@@ -114,7 +114,7 @@ def test_api_failure_is_one_clean_message(run_main):
 
 
 def test_missing_requests_uses_ansible_message(run_main, monkeypatch):
-    monkeypatch.setattr(_info_module, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_collection_module, "HAS_REQUESTS", False)
     code, result, dummy = run_module(run_main)
     assert code == 1
     assert "Failed to import the required Python library (requests)" in result["msg"]

@@ -13,7 +13,8 @@ import pytest
 import responses
 from ansible import constants as C
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO, run_in_controller
+from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO
+from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import run_in_controller
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector_info
 
 API = "http://127.0.0.1:9"
@@ -104,3 +105,4 @@ def test_invocation_can_be_left_out():
     mock_api()
     result = run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER), "m", invocation=False)
     assert "invocation" not in result and len(result["connectors"]) == 2
+

@@ -3,13 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The action behind each info module: on a local connection it answers in the worker process.
+"""The action behind each module: on a local connection it answers in the worker process.
 
 Starting a module process (AnsiballZ payload, a new Python, importing requests) costs more than
 the API call itself, and moving a large answer back through JSON costs more again. On a local
-connection the module would run on the controller anyway, so the action runs the same reader
-there, with the same options, environment and masking. Everything else (a remote host, become,
-async, or no requests on the controller) runs the module as usual.
+connection the module would run on the controller anyway, so the action runs the same module body
+there, with the same options, check and diff modes, environment and masking. Everything else (a
+remote host, become, async, or no requests on the controller) runs the module as usual.
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ import json
 import os
 
 from ansible import constants as C
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import run_in_controller
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, client_from_options
+from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import Task, answer
 
 try:
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
@@ -60,8 +63,36 @@ def process_environment(environment):
         os.environ.update(saved)
 
 
-class InfoAction(NormalAction):
-    INFO = None  # the InfoModule of _info_module this action runs
+def run_in_controller(definition, args, module_name, check_mode=False, diff=False, invocation=True):
+    """The result dict run_module() would print for these task arguments.
+
+    Options missing from args fall back to the process environment, as in a module process, so the
+    caller sets the task's environment first. Like AnsibleModule, the answer carries the validated
+    options as invocation (unless invocation is false), and every value of a no_log option, like every
+    secret the definition or its body names, is masked throughout.
+    """
+    validation = ArgumentSpecValidator(definition.argument_spec(), **definition.rules).validate(args)
+    params = validation.validated_parameters
+    task = Task(check_mode=check_mode, diff=diff)
+    if validation.error_messages:
+        message = validation.errors.msg
+        if isinstance(validation.errors[0], UnsupportedError):
+            message = "Unsupported parameters for (%s) module: %s" % (module_name, message)
+        result = dict(failed=True, msg=message)
+    else:
+        result = answer(definition, lambda: client_from_options(params), params, task)
+    if invocation:
+        result["invocation"] = {"module_args": params}
+    # The values AnsibleModule masks, read as it reads them: besides no_log options set in args, this
+    # holds an api_key that came from the environment.
+    hidden = set(validation._no_log_values)  # pylint: disable=protected-access
+    hidden.update(value for value in definition.secrets(params) if value)
+    hidden.update(task.secrets)
+    return remove_values(result, hidden)
+
+
+class ModuleAction(NormalAction):
+    MODULE = None  # the CollectionModule this action runs
 
     def runs_in_controller(self):
         return (
@@ -78,6 +109,7 @@ class InfoAction(NormalAction):
         environment = {}
         self._compute_environment_string(environment)
         with process_environment(environment):
-            result.update(run_in_controller(self.INFO, args_as_sent(self._task.args), self._task.action,
+            result.update(run_in_controller(self.MODULE, args_as_sent(self._task.args), self._task.action,
+                                            check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
                                             invocation=reports_invocation(task_vars)))
         return result

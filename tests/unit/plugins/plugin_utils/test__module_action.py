@@ -15,7 +15,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_cluster_info import ActionModule as ClusterAction
 from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_connector_info import ActionModule as ConnectorAction
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO
-from ansible_collections.upstash.cloud.plugins.plugin_utils import _info_action
+from ansible_collections.upstash.cloud.plugins.plugin_utils import _module_action
 
 
 def action(transport="local", become=False, async_val=0):
@@ -28,8 +28,8 @@ def action(transport="local", become=False, async_val=0):
 
 
 def test_each_action_runs_its_own_module():
-    assert ConnectorAction.INFO is CONNECTOR_INFO
-    assert ClusterAction.INFO is CLUSTER_INFO
+    assert ConnectorAction.MODULE is CONNECTOR_INFO
+    assert ClusterAction.MODULE is CLUSTER_INFO
 
 
 def test_a_plain_local_task_runs_in_the_worker_process():
@@ -42,14 +42,14 @@ def test_anything_else_runs_the_module_process(setting):
 
 
 def test_without_requests_on_the_controller_the_module_process_reports_it(monkeypatch):
-    monkeypatch.setattr(_info_action, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_module_action, "HAS_REQUESTS", False)
     assert not action().runs_in_controller()
 
 
 def test_process_environment_sets_then_restores(monkeypatch):
     monkeypatch.setenv("UPSTASH_EMAIL", "outer@example.com")
     monkeypatch.delenv("UPSTASH_API_URL", raising=False)
-    with _info_action.process_environment({"UPSTASH_EMAIL": "task@example.com", "UPSTASH_API_URL": "http://127.0.0.1:1", "RETRIES": 3}):
+    with _module_action.process_environment({"UPSTASH_EMAIL": "task@example.com", "UPSTASH_API_URL": "http://127.0.0.1:1", "RETRIES": 3}):
         assert os.environ["UPSTASH_EMAIL"] == "task@example.com"
         assert os.environ["UPSTASH_API_URL"] == "http://127.0.0.1:1"
         assert os.environ["RETRIES"] == "3"
@@ -60,14 +60,14 @@ def test_process_environment_sets_then_restores(monkeypatch):
 def test_process_environment_restores_after_a_failure(monkeypatch):
     monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
     with pytest.raises(RuntimeError):
-        with _info_action.process_environment({"UPSTASH_API_KEY": "k"}):
+        with _module_action.process_environment({"UPSTASH_API_KEY": "k"}):
             raise RuntimeError("boom")
     assert "UPSTASH_API_KEY" not in os.environ
 
 
 def test_args_arrive_as_plain_json_values():
     args = wrap_var({"cluster_id": "c-1", "fields": ["name", "state"], "timeout": 5, "validate_certs": False, "ca_path": None})
-    sent = _info_action.args_as_sent(args)
+    sent = _module_action.args_as_sent(args)
     assert sent == {"cluster_id": "c-1", "fields": ["name", "state"], "timeout": 5, "validate_certs": False, "ca_path": None}
     # plain str, not a subclass that carries trust or origin
     assert {type(sent["cluster_id"]), type(sent["fields"][0])} == {str}
@@ -76,7 +76,7 @@ def test_args_arrive_as_plain_json_values():
 def test_invocation_is_reported_as_this_ansible_core_reports_it():
     # ansible-core 2.21 made it a setting, off by default; before, modules always reported it.
     if "INJECT_INVOCATION" in C.config.get_configuration_definitions():
-        assert _info_action.reports_invocation({}) is False
-        assert _info_action.reports_invocation({"ansible_inject_invocation": True}) is True
+        assert _module_action.reports_invocation({}) is False
+        assert _module_action.reports_invocation({"ansible_inject_invocation": True}) is True
     else:
-        assert _info_action.reports_invocation({}) is True
+        assert _module_action.reports_invocation({}) is True

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What each module of this collection is, and how it runs as a module process.
+
+A CollectionModule is a module's own options (the shared API options are added), the rules between
+them, its body, and the secrets its options hold. run_module() runs it under AnsibleModule; the
+action plugins run the same definition inside the controller's worker process
+(plugins/plugin_utils/_module_action.py), with the same validation, answers and masking.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    UpstashError,
+    api_argument_spec,
+    client_from_options,
+)
+
+
+class Task:
+    """What a module body learns about its task, and what it reports besides its answer."""
+
+    def __init__(self, check_mode=False, diff=False):
+        self.check_mode = check_mode
+        self.diff = diff
+        # Set as soon as something was changed, so a later failure still reports the change.
+        self.changed = False
+        # Strings masked everywhere in the result, as AnsibleModule masks the values of no_log options.
+        self.secrets = set()
+
+    def hide(self, values):
+        self.secrets.update(value for value in values if value)
+
+
+class TaskFailure(UpstashError):
+    """A failure whose result carries more than the message (the connector it left, for example)."""
+
+    def __init__(self, message, **result):
+        super().__init__(message)
+        self.result = result
+
+
+def no_secrets(_params):
+    return set()
+
+
+class CollectionModule:
+    """One module: its own options, the rules between them, its body and the secrets in its options.
+
+    body(client, params, task) returns the result (changed included) or raises UpstashError.
+    secrets(params) returns the strings of the task's own options to mask besides no_log options;
+    it is called on unvalidated options too, so it must accept anything.
+    """
+
+    def __init__(self, argument_spec, body, secrets=no_secrets, **rules):
+        self.own_argument_spec = argument_spec
+        self.body = body
+        self.secrets = secrets
+        # mutually_exclusive, required_one_of, required_together, required_if, required_by
+        self.rules = rules
+
+    def argument_spec(self):
+        spec = api_argument_spec()
+        spec.update(self.own_argument_spec)
+        return spec
+
+
+def failure_result(exc, task):
+    """The result of a task whose body raised exc."""
+    result = dict(failed=True, msg=str(exc), changed=task.changed)
+    status = getattr(exc, "status", None)
+    if status is not None:
+        result["status"] = status
+    result.update(getattr(exc, "result", {}))
+    return result
+
+
+def answer(definition, client, params, task):
+    """The body's result, or the failure result: what both ways of running a module return."""
+    try:
+        return definition.body(client(), params, task)
+    except UpstashError as exc:
+        return failure_result(exc, task)
+
+
+class _MaskingModule(AnsibleModule):
+    """AnsibleModule that also masks the secrets in the task's own options, from its very first answer
+    (a failed validation answers from inside AnsibleModule's constructor)."""
+
+    def __init__(self, definition, **kwargs):
+        self._definition = definition
+        super().__init__(**kwargs)
+
+    def _hide_secrets(self):
+        self.no_log_values.update(value for value in self._definition.secrets(self.params) if value)
+
+    def exit_json(self, **kwargs):
+        self._hide_secrets()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._hide_secrets()
+        super().fail_json(msg, **kwargs)
+
+
+def run_module(definition):
+    """Run a module as a module process: validate, run the body, exit with its result."""
+    module = _MaskingModule(definition, argument_spec=definition.argument_spec(), supports_check_mode=True,
+                            **definition.rules)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    task = Task(check_mode=module.check_mode, diff=module._diff)  # pylint: disable=protected-access
+    result = answer(definition, lambda: client_from_options(module.params), module.params, task)
+    module.no_log_values.update(task.secrets)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
