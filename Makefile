@@ -6,7 +6,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: test demo venv unit integration sanity lint docs-lint changelog-lint test-matrix bench clean
+.PHONY: test demo ee-demo venv unit integration sanity lint docs-lint changelog-lint test-matrix bench clean
 
 $(STAMP): test-requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ bench: $(BENCH_STAMP)
 ## demo: build and install the collection, start the emulator, run the demo playbooks
 demo: venv
 	PATH="$(BIN):$$PATH" demo/run.sh
+
+## ee-demo: build an execution environment with ansible-builder and podman and run the demo in it,
+## as AWX runs a job (needs podman; root once to make the Debian base, see demo/ee_base.sh)
+ee-demo: venv
+	PATH="$(BIN):$$PATH" demo/ee.sh
 
 clean:
 	rm -rf $(VENV) .venv-matrix build .pytest_cache

@@ -195,6 +195,14 @@ def second_emulator():
 
 
 @pytest.fixture
+def big_emulator():
+    """An emulator whose cluster big-cluster has 1,200 connectors: an answer of over 700,000 characters."""
+    emulator = start_emulator("--big-cluster-size", "1200")
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
 def unused_port():
     """A 127.0.0.1 port nothing listens on (free when checked; nothing in these tests takes it after)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

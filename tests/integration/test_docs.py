@@ -300,5 +300,7 @@ def test_every_recipe_has_a_test():
         "compliance_no_failed.yml", "compliance_state_table.yml", "templates/connector_states.md.j2",
         "compliance_tasks_not_running.yml", "templates.yml", "templates/connectors_report.md.j2",
         "templates/upstash_kafka_connectors.prom.j2", "module_vs_lookup.yml", "ci.sh",
+        # Run by test_awx.py and test_execution_environment.py.
+        "platform/credential_type.yml", "platform/execution-environment.yml", "platform/internal_ca.yml",
     }
     assert set(recipe_files()) == tested
