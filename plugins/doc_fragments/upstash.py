@@ -57,11 +57,20 @@ options:
     default: 3
   redact:
     description:
-      - Mask secrets in the results with C(********).
-      - A connector C(properties) value whose key contains C(password), C(passwd), C(secret), C(token),
-        C(credential), C(apikey), C(api.key), C(api_key), C(private.key), C(access.key) or C(jaas)
-        (in any case) is masked; a URL with a password keeps everything but the password;
-        a top-level C(user_password) is masked.
+      - Mask secrets in the results with C(********), in every string of a connector or cluster
+        (C(properties), C(state_error_message), C(tasks[].trace), nested values and fields not documented yet).
+      - The value of a key that names a secret is masked whole, whatever it is. Such a key contains
+        C(password), C(passwd), C(passphrase), C(secret), C(token), C(credential), C(apikey), C(privatekey),
+        C(jaas), C(authorization) or C(keyfile), or has the word C(pwd) or C(pass), or the words C(api key),
+        C(private key), C(keystore key), C(access key), C(account key) or C(encryption key) (any case, separated by
+        C(.), C(_), C(-) or in camelCase). Ordinary keys such as C(kafka.auth.mode), C(key.converter) or
+        C(passive) are left alone. This masks a top-level C(user_password) and a cluster's C(password).
+      - Inside any string, only the secret part is masked. A URL's password
+        (C(mongodb+srv://appuser:********@cluster0.example.net/db), also when it holds a raw C(/) or C(#)), the
+        value of a secret-named parameter in a query string, a C(;key=value) connection string, a header, a Java
+        map or a JAAS line (C(?user=u&password=********)), an C(Authorization)-style credential
+        (C(Bearer ********), C(Basic ********)), the body of a PEM private key block, and the secret members
+        of JSON held in a string (a service-account key file's C(private_key)).
       - Keys are never removed. V(false) returns the values exactly as the API sent them.
     type: bool
     default: true
@@ -145,11 +154,20 @@ options:
         (C(GET /v2/kafka/connector/{connector_id})) and a missing connector is a failure.
       - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
     type: str
+  states:
+    description:
+      - Only return connectors whose C(state) is one of these, in any case, for example V([failed]).
+      - Combines with the other filters, O(fields) and calls that cover the whole account.
+      - Returning only the connectors a check is about keeps the result small; see O(fields).
+    type: list
+    elements: str
   fields:
     description:
       - Only return these keys of each connector (those it has), for example V([name, state]).
       - Moving large results between processes is what costs time in Ansible, so returning less
-        makes big clusters fast.
+        makes big clusters fast. AWX and Automation Platform also drop a task result larger than about
+        700,000 characters (about 1,000 full connectors) from their job events; O(states), O(fields) and
+        the module's C(summary) keep results well below that.
       - Redaction still applies to what is returned.
     type: list
     elements: str

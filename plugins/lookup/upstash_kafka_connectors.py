@@ -70,7 +70,7 @@ EXAMPLES = r"""
 
 - name: Audit every cluster of the account
   ansible.builtin.assert:
-    that: query('upstash.cloud.upstash_kafka_connectors', fields=['name', 'state']) | selectattr('state', 'equalto', 'failed') | list | length == 0
+    that: query('upstash.cloud.upstash_kafka_connectors', states=['failed'], fields=['name']) | length == 0
 
 - name: A cluster by name, fresh from the API every time
   ansible.builtin.debug:
@@ -85,8 +85,8 @@ RETURN = r"""
 _list:
   description:
     - The connectors of every cluster in term order (or in the order of the account's cluster
-      list), each cluster's in API order, after the O(name) and O(connector_id) filters; with
-      O(fields), only those keys.
+      list), each cluster's in API order, after the O(name), O(connector_id) and O(states) filters;
+      with O(fields), only those keys.
     - Every field the API sent is kept as sent, except that secrets are masked when O(redact=true).
       See the C(connectors) return value of M(upstash.cloud.upstash_kafka_connector_info) for the fields.
   type: list

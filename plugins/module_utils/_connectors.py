@@ -3,7 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Pure functions over the API's connector and cluster objects: filtering and redaction. No I/O."""
+"""Pure functions over the API's connector and cluster objects: filtering, counting and redaction. No I/O.
+
+Redaction reads every string of an object, wherever Kafka Connect or the API put it (properties,
+state_error_message, tasks[].trace, fields nobody knows yet). Every pattern below is bounded so
+that a text is scanned in time linear in its length, however hostile it is: a match attempt can
+only start at a few marked places and never scans past the next such place.
+"""
 
 from __future__ import annotations
 
@@ -11,93 +17,235 @@ import re
 
 REDACTED = "********"
 
-# Lower-case fragments of a property key that mark its value as a secret.
-SECRET_KEY_MARKERS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "credential",
-    "apikey",
-    "api.key",
-    "api_key",
-    "private.key",
-    "access.key",
-    "jaas",
-)
+# A key holding one of these anywhere (any case) names a secret: "sslPassword", "client_secret".
+SECRET_KEY_PARTS = ("password", "passwd", "passphrase", "secret", "token", "credential", "apikey", "privatekey",
+                    "jaas", "authorization", "keyfile")
+# These name a secret only as whole words of a key ("db.pwd", "x-api-key"), so that "compass",
+# "passive", "bypass" or "key.converter" stay ordinary.
+SECRET_KEY_WORDS = frozenset(("pwd", "pass", "accesskey", "accountkey", "encryptionkey", "keystorekey"))
+SECRET_KEY_PHRASES = frozenset((("api", "key"), ("private", "key"), ("keystore", "key"), ("access", "key"),
+                                ("account", "key"), ("encryption", "key")))
 
-# scheme://user:password@host... ; the password may hold ':' or '@', the host part may not
-# hold '@', so the match ends at the last '@' before the host.
-# The lookbehind makes only the start of a scheme a candidate, which keeps long texts linear.
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+# scheme://user:password@host. The password may hold ':', '@', '/', '#' or quotes as people paste
+# them; it ends at the first '@' followed by a plausible host, and never runs past whitespace, '?'
+# or another "://", which bounds every attempt. Only the start of a scheme may start a match.
 _URL_PASSWORD = re.compile(
-    r"(?<![A-Za-z0-9+.\-])(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:)(?P<password>[^/?#\s]+)@(?=[^@/?#\s]*(?:[/?#\s]|$))"
+    r"(?<![A-Za-z0-9+.\-])(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://(?P<user>[^\s:/?#@]*):)"
+    r"(?P<password>(?:(?!://)[^\s?])+?)@(?=[^\s@/?#\"']*(?:[\s/?#\"']|$))"
 )
+_PORT_AND_PATH = re.compile(r"[0-9]{1,5}[/#]")
+
+# key=value, key: value, "key": value in query strings, ;-separated connection strings, headers,
+# Java maps and JSON. Only the key is matched here, and only a key holding a fragment of a secret
+# name (is_secret_key() decides); the value is read only after a secret key.
+_KEY_BEFORE_VALUE = re.compile(
+    r"(?<![A-Za-z0-9_.\-])(?=[A-Za-z0-9_.\-]{0,99}?(?i:pass|pwd|secret|token|credential|key|jaas|authori))"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*(?:=|:(?=[ \t])|(?<=[\"']):)[ \t]*"
+)
+# A quoted value (JSON escapes allowed; an unclosed quote runs to the end of the line), or a bare
+# one up to the next separator. An Authorization-style scheme word stays readable.
+_VALUE = re.compile(
+    r"(?:(?i:bearer|basic|digest|token|negotiate)[ \t]+(?=[^\s]))?"
+    r"(?:\"(?P<double>(?:[^\"\\\r\n]|\\.)*)|'(?P<single>[^'\r\n]*)|(?P<bare>[^\s&;,\"'}\]]+))"
+)
+# "Bearer <token>" or "Basic <base64>" without a header name in front.
+_SCHEME_CREDENTIAL = re.compile(r"(?<![A-Za-z0-9])(?i:bearer|basic)[ \t]+(?P<credential>[A-Za-z0-9\-._~+/]{8,}=*)")
+_CREDENTIAL_SIGNS = frozenset("0123456789+/=-_.~ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# The body of a PEM private key, up to its END line, or up to the next "-----" when it was cut short.
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z0-9 ]{0,20}-----(?P<body>(?:(?!-----)[\s\S])+)")
+
+_secret_key_memo = {}
 
 
 def is_secret_key(key):
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_KEY_MARKERS)
+    """Whether a key (of a mapping, a query string, a header...) names a secret."""
+    try:
+        return _secret_key_memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable key cannot come from JSON; judge its text
+        return is_secret_key(str(key))
+    text = str(key)
+    lowered = text.lower()
+    secret = any(part in lowered for part in SECRET_KEY_PARTS)
+    # Words as separated, and with camelCase humps split too: "dbPwd", but also "PWD" and "pwD".
+    for words in (_WORD_SEPARATORS.split(lowered), _WORD_SEPARATORS.split(_CAMEL_HUMP.sub(" ", text).lower())):
+        secret = secret or any(word in SECRET_KEY_WORDS for word in words) or any(
+            pair in SECRET_KEY_PHRASES for pair in zip(words, words[1:]))
+    if len(_secret_key_memo) < 4096:  # keys repeat across connectors; the bound keeps odd data from growing it
+        _secret_key_memo[key] = secret
+    return secret
+
+
+def _looks_like_credential(text):
+    # "Basic authentication failed" is prose; a token or base64 has a digit, a sign or a capital inside.
+    return any(char in _CREDENTIAL_SIGNS for char in text[1:])
+
+
+def _masked_spans(text, spans, found):
+    """text with each (start, end) span, in order and not overlapping, replaced by REDACTED."""
+    if not spans:
+        return text
+    pieces = []
+    last = 0
+    for start, end in spans:
+        if found is not None:
+            found.add(text[start:end])
+        pieces.append(text[last:start])
+        pieces.append(REDACTED)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _pem_bodies(text):
+    return [match.span("body") for match in _PEM_PRIVATE_KEY.finditer(text)]
+
+
+def _values_of_secret_keys(text):
+    spans = []
+    last = 0
+    for match in _KEY_BEFORE_VALUE.finditer(text):
+        # A key inside a value already masked is part of that value; skipping it keeps every value
+        # read at most once.
+        if match.start() < last or not is_secret_key(match.group("key")):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None:
+            continue
+        group = "double" if value.group("double") is not None else "single" if value.group("single") is not None else "bare"
+        start, end = value.span(group)
+        # A PEM block was masked already; its BEGIN and END lines stay readable.
+        if group == "bare" and text.startswith("-----BEGIN", start):
+            continue
+        if end > start and text[start:end] != REDACTED:
+            spans.append((start, end))
+            last = end
+    return spans
+
+
+def _url_passwords(text):
+    spans = []
+    for match in _URL_PASSWORD.finditer(text):
+        password = match.group("password")
+        user = match.group("user")
+        # host:port/path...@ is a URL without a password whose path holds an '@'.
+        if _PORT_AND_PATH.match(password) and ("." in user or user == "localhost"):
+            continue
+        if password != REDACTED:
+            spans.append(match.span("password"))
+    return spans
+
+
+def _scheme_credentials(text):
+    return [match.span("credential") for match in _SCHEME_CREDENTIAL.finditer(text)
+            if _looks_like_credential(match.group("credential"))]
+
+
+def mask_text(text, found=None):
+    """text with every secret it carries replaced by REDACTED; each masked substring is added to found."""
+    if "-----BEGIN" in text:
+        text = _masked_spans(text, _pem_bodies(text), found)
+    if "=" in text or ":" in text:
+        text = _masked_spans(text, _values_of_secret_keys(text), found)
+        if "://" in text:
+            text = _masked_spans(text, _url_passwords(text), found)
+    if " " in text or "\t" in text:
+        text = _masked_spans(text, _scheme_credentials(text), found)
+    return text
 
 
 def mask_url_passwords(text):
     """Replace the password of every URL in text by REDACTED, keeping scheme, user, host, path and query."""
     if "://" not in text:
         return text
-    return _URL_PASSWORD.sub(lambda match: match.group("head") + REDACTED + "@", text)
+    return _masked_spans(text, _url_passwords(text), None)
 
 
-def _redact_value(value):
-    if isinstance(value, str):
-        return mask_url_passwords(value)
+def _collect_scalars(value, found):
+    """Every scalar of a value masked as a whole, as the text it is shown as."""
     if isinstance(value, dict):
-        return _redact_properties(value)
+        for item in value.values():
+            _collect_scalars(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_scalars(item, found)
+    elif isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        found.add(str(value))
+
+
+def redact_value(value, found=None):
+    """A copy of any JSON value with its secrets masked: the value under a secret-named key becomes
+    REDACTED whatever it is, and every other string is masked where it holds a secret. Keys are kept.
+    Each masked value or substring is added to found when it is given."""
+    if isinstance(value, str):
+        return mask_text(value, found)
+    if isinstance(value, dict):
+        redacted = {}
+        for key, item in value.items():
+            if item is not None and is_secret_key(key):
+                if found is not None:
+                    _collect_scalars(item, found)
+                redacted[key] = REDACTED
+            else:
+                redacted[key] = redact_value(item, found)
+        return redacted
     if isinstance(value, list):
-        return [_redact_value(item) for item in value]
+        return [redact_value(item, found) for item in value]
     return value
 
 
-def _redact_properties(properties):
-    redacted = {}
-    for key, value in properties.items():
-        if value is not None and is_secret_key(key):
-            redacted[key] = REDACTED
-        else:
-            redacted[key] = _redact_value(value)
-    return redacted
-
-
-# The only top-level connector keys redact_connector() changes.
-KEYS_REDACTION_TOUCHES = frozenset(("properties", "user_password"))
+def secret_strings(value):
+    """The set of strings redaction masks in value (whole values and substrings, as they appear in it),
+    for hiding them wherever else value is shown. Empty strings are left out."""
+    found = set()
+    redact_value(value, found)
+    # A value masked piecemeal first (a PEM block in a JSON member) was recorded piece by piece too.
+    return set(text for text in found if text and REDACTED not in text)
 
 
 def redact_connector(connector):
     """A copy of one connector with its secrets masked; every key is kept."""
-    redacted = dict(connector)
-    properties = connector.get("properties")
-    if isinstance(properties, (dict, list)):
-        # A list is not what the API documents, but its secrets are still secrets.
-        redacted["properties"] = _redact_value(properties)
-    if redacted.get("user_password") is not None:
-        redacted["user_password"] = REDACTED
-    return redacted
+    return redact_value(connector)
 
 
 def redact_cluster(cluster):
-    """A copy of one cluster with its password masked; every key is kept."""
-    redacted = dict(cluster)
-    if redacted.get("password") is not None:
-        redacted["password"] = REDACTED
-    return redacted
+    """A copy of one cluster with its secrets (its password first) masked; every key is kept."""
+    return redact_value(cluster)
 
 
-def select_connectors(connectors, name=None, connector_id=None):
-    """The connectors matching every filter given, in their original order."""
+def _state_of(connector):
+    state = connector.get("state")
+    return state.lower() if isinstance(state, str) else None
+
+
+def select_connectors(connectors, name=None, connector_id=None, states=None):
+    """The connectors matching every filter given, in their original order; states match in any case."""
+    wanted_states = None if states is None else frozenset(state.lower() for state in states)
     return [
         connector
         for connector in connectors
         if (name is None or connector.get("name") == name)
         and (connector_id is None or connector.get("connector_id") == connector_id)
+        and (wanted_states is None or _state_of(connector) in wanted_states)
     ]
+
+
+def summarize(connectors):
+    """How many connectors there are and how many are in each (lower-case) state; a connector
+    without a state string counts in the total only."""
+    by_state = {}
+    for connector in connectors:
+        state = _state_of(connector)
+        if state is not None:
+            by_state[state] = by_state.get(state, 0) + 1
+    return {"total": len(connectors), "by_state": by_state}
 
 
 def project(items, fields):
@@ -106,14 +254,11 @@ def project(items, fields):
     return [{key: value for key, value in item.items() if key in wanted} for item in items]
 
 
-def shape_connectors(connectors, name=None, connector_id=None, fields=None, redact=True):
+def shape_connectors(connectors, name=None, connector_id=None, states=None, fields=None, redact=True):
     """Filter, project, then redact: what the module and the lookup hand back to a playbook."""
-    selected = select_connectors(connectors, name=name, connector_id=connector_id)
+    selected = select_connectors(connectors, name=name, connector_id=connector_id, states=states)
     if fields is not None:
         selected = project(selected, fields)
-        if not KEYS_REDACTION_TOUCHES.intersection(fields):
-            # Nothing redaction would mask survived the projection, which already made fresh copies.
-            return selected
     if not redact:
         return selected
     return [redact_connector(connector) for connector in selected]

@@ -12,14 +12,15 @@ from ansible_collections.upstash.cloud.plugins.module_utils._queries import (
     QUERY_OPTION_NAMES,
     connector_query_argument_spec,
     query_clusters,
-    query_connectors,
+    query_connectors_and_summary,
 )
 
 
 def _read_connectors(client, params, _task):
     cluster_ids = [] if params["cluster_id"] is None else [params["cluster_id"]]
     query = dict((option, params[option]) for option in QUERY_OPTION_NAMES)
-    return dict(changed=False, connectors=query_connectors(client, cluster_ids, **query))
+    connectors, summary = query_connectors_and_summary(client, cluster_ids, **query)
+    return dict(changed=False, connectors=connectors, summary=summary)
 
 
 def _read_clusters(client, params, _task):

@@ -9,13 +9,13 @@ concurrently, answered in a stable order, then shaped by the data layer."""
 from __future__ import annotations
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import MAX_CONCURRENT_REQUESTS, UpstashError, validate_id
-from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_clusters, shape_connectors
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_clusters, shape_connectors, summarize
 
 _NAMES_SHOWN = 10
 
 
 # The options query_connectors() takes by name, beside the cluster ids.
-QUERY_OPTION_NAMES = ("cluster_name", "name", "connector_id", "fields", "redact")
+QUERY_OPTION_NAMES = ("cluster_name", "name", "connector_id", "states", "fields", "redact")
 
 
 def connector_query_argument_spec():
@@ -24,11 +24,12 @@ def connector_query_argument_spec():
         cluster_name=dict(type="str"),
         name=dict(type="str"),
         connector_id=dict(type="str"),
+        states=dict(type="list", elements="str"),
         fields=dict(type="list", elements="str"),
     )
 
 
-def validate_options(cluster_ids=(), cluster_name=None, connector_id=None, fields=None):
+def validate_options(cluster_ids=(), cluster_name=None, connector_id=None, states=None, fields=None):
     """Refuse unusable scope options before any request is sent."""
     for cluster_id in cluster_ids:
         validate_id(cluster_id, "cluster_id")
@@ -38,6 +39,8 @@ def validate_options(cluster_ids=(), cluster_name=None, connector_id=None, field
         raise UpstashError("Invalid cluster_name: it must be a non-empty string.")
     if connector_id is not None:
         validate_id(connector_id, "connector_id")
+    if states is not None and (not states or not all(isinstance(state, str) and state for state in states)):
+        raise UpstashError("Invalid states: it must be a list of one or more connector states (non-empty strings), such as [failed].")
     if fields is not None and not all(isinstance(field, str) and field for field in fields):
         raise UpstashError("Invalid fields: it must be a list of connector keys (non-empty strings).")
 
@@ -85,14 +88,16 @@ def _with_cluster_id(connectors, cluster_id):
     return [connector if "cluster_id" in connector else dict(connector, cluster_id=cluster_id) for connector in connectors]
 
 
-def query_connectors(client, cluster_ids=(), cluster_name=None, name=None, connector_id=None, fields=None, redact=True):
-    """The connectors a module or lookup call asks for.
+def query_connectors_and_summary(client, cluster_ids=(), cluster_name=None, name=None, connector_id=None, states=None,
+                                 fields=None, redact=True):
+    """The connectors a module call asks for, and the summary of every connector the call covered.
 
     cluster ids given: those clusters, in order. cluster_name: that cluster. Neither, with a
     connector_id: that one connector. Neither and no connector_id: every cluster of the account.
+    The summary counts the connectors before the name, connector_id and states filters.
     """
     cluster_ids = list(cluster_ids)
-    validate_options(cluster_ids, cluster_name, connector_id, fields)
+    validate_options(cluster_ids, cluster_name, connector_id, states, fields)
     if cluster_name is not None:
         cluster_ids = [resolve_cluster_name(client, cluster_name)]
     if cluster_ids:
@@ -107,7 +112,13 @@ def query_connectors(client, cluster_ids=(), cluster_name=None, name=None, conne
         connectors = [
             connector for cluster_id, listing in zip(account_ids, listings) for connector in _with_cluster_id(listing, cluster_id)
         ]
-    return shape_connectors(connectors, name=name, connector_id=connector_id, fields=fields, redact=redact)
+    shaped = shape_connectors(connectors, name=name, connector_id=connector_id, states=states, fields=fields, redact=redact)
+    return shaped, summarize(connectors)
+
+
+def query_connectors(client, cluster_ids=(), **query):
+    """The connectors a lookup call asks for: query_connectors_and_summary() without the summary."""
+    return query_connectors_and_summary(client, cluster_ids, **query)[0]
 
 
 def query_clusters(client, cluster_id=None, name=None, redact=True):

@@ -38,13 +38,18 @@ EXAMPLES = r"""
     cluster_id: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
   register: kafka
 
+- name: Only the failed connectors of the account, and a count of every connector by state
+  upstash.cloud.upstash_kafka_connector_info:
+    states: [failed]
+    fields: [cluster_id, name, state_error_message]
+  register: failed
+
 - name: Compliance check, fail the play if any connector is failed
   ansible.builtin.assert:
-    that:
-      - kafka.connectors | selectattr('state', 'equalto', 'failed') | list | length == 0
+    that: failed.summary.by_state.failed | default(0) == 0
     fail_msg: >-
-      Failed connectors:
-      {{ kafka.connectors | selectattr('state', 'equalto', 'failed') | map(attribute='name') | join(', ') }}
+      {{ failed.summary.by_state.failed | default(0) }} of {{ failed.summary.total }} connectors failed:
+      {{ failed.connectors | map(attribute='name') | join(', ') }}
 
 - name: Only the connector named mongo-sink
   upstash.cloud.upstash_kafka_connector_info:
@@ -54,15 +59,12 @@ EXAMPLES = r"""
     api_key: "{{ vault_upstash_api_key }}"
   register: mongo
 
-- name: Audit the whole account, fail if any connector of any cluster is failed
+- name: Connectors that are neither running nor paused, in any case the API writes them
   upstash.cloud.upstash_kafka_connector_info:
-    fields: [cluster_id, name, state]
-  register: account
-
-- name: No failed connector anywhere
-  ansible.builtin.assert:
-    that: account.connectors | selectattr('state', 'equalto', 'failed') | list | length == 0
-    fail_msg: "{{ account.connectors | selectattr('state', 'equalto', 'failed') | map(attribute='name') | join(', ') }}"
+    cluster_id: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
+    states: [failed, pending, unassigned]
+    fields: [name, state]
+  register: unhealthy
 
 - name: A cluster by name, only the keys needed
   upstash.cloud.upstash_kafka_connector_info:
@@ -91,7 +93,7 @@ RETURN = r"""
 connectors:
   description:
     - The connectors in the order the API sent them, cluster after cluster in the order of the
-      account's cluster list when no cluster is given, after the O(name) and O(connector_id) filters.
+      account's cluster list when no cluster is given, after the O(name), O(connector_id) and O(states) filters.
     - Each connector carries its C(cluster_id).
     - With O(fields), only those keys.
     - Every field the API sent is kept as sent, including fields not listed here, except that
@@ -182,6 +184,27 @@ connectors:
       type: int
       returned: when sent by the API
       sample: 0
+summary:
+  description:
+    - Counts of every connector the call covered (the cluster, the clusters of the account, or the one
+      connector), before the O(name), O(connector_id) and O(states) filters.
+    - A check can assert on it without moving the connectors themselves, for example that
+      C(summary.by_state) has no C(failed) key.
+  returned: success
+  type: dict
+  contains:
+    total:
+      description: How many connectors the call covered.
+      type: int
+      returned: success
+      sample: 20000
+    by_state:
+      description:
+        - How many of them are in each state, keyed by the lower-case state; states no connector is in are absent.
+        - A connector without a state counts in O(summary.total) only.
+      type: dict
+      returned: success
+      sample: {"running": 19793, "failed": 207}
 """
 
 from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module

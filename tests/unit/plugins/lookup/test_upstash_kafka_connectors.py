@@ -75,6 +75,9 @@ def test_filters(lookup, api):
     assert ids(lookup.run(["c1", "c2"], variables={}, name="mongo-sink", **CREDENTIALS)) == ["a", "c"]
     assert ids(lookup.run(["c1", "c2"], variables={}, connector_id="b", **CREDENTIALS)) == ["b"]
     assert lookup.run(["c1"], variables={}, name="none", **CREDENTIALS) == []
+    assert ids(lookup.run(["c1", "c2"], variables={}, states=["Failed", "PAUSED"], **CREDENTIALS)) == ["b", "c"]
+    assert ids(lookup.run([], variables={}, states=["running"], name="mongo-sink", **CREDENTIALS)) == ["a"]
+    assert lookup.run(["c2"], variables={}, states="failed", fields=["name"], **CREDENTIALS) == [{"name": "pg-source"}]
 
 
 def test_options_from_variables_are_templated(lookup, api):

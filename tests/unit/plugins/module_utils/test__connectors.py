@@ -60,6 +60,17 @@ CONNECTORS = [
         "aws.secret.access.key",
         "s3.access.key.id",
         "sasl.jaas.config",
+        "db.pwd",
+        "db.pass",
+        "ssl.keystore.key",
+        "storage.account.key",
+        "encryption_key",
+        "private_key",
+        "privateKey",
+        "ssl.keyfile",
+        "Authorization",
+        "ssl.key.passphrase",
+        "user_password",
     ],
 )
 def test_secret_keys_are_recognised_in_any_case(key):
@@ -67,7 +78,14 @@ def test_secret_keys_are_recognised_in_any_case(key):
     assert is_secret_key(key.upper())
 
 
-@pytest.mark.parametrize("key", ["connection.uri", "database", "topics", "tasks.max", "key.converter", "username"])
+@pytest.mark.parametrize("key", ["dbPwd", "clientSecret", "xApiKey", "storageAccountKey", "DB_PASS"])
+def test_camel_case_and_upper_snake_case_words_are_recognised(key):
+    assert is_secret_key(key)
+
+
+@pytest.mark.parametrize("key", ["connection.uri", "database", "topics", "tasks.max", "key.converter", "username",
+                                 "kafka.auth.mode", "compass.heading", "passive", "bypass.cache", "key.ignore",
+                                 "encoded_username", "state_error_message", "keystore.type"])
 def test_ordinary_keys_are_not_secret(key):
     assert not is_secret_key(key)
 
@@ -186,7 +204,7 @@ def test_properties_sent_as_a_list_are_still_redacted():
     assert redact_connector(connector)["properties"] == [{"db.password": REDACTED}, "redis://app:********@cache/0", 5]
 
 
-def test_projection_without_secret_keys_skips_redaction_but_returns_copies():
+def test_projection_returns_copies_and_redacts_what_it_keeps():
     shaped = shape_connectors(CONNECTORS, fields=["name", "state"])
     assert shaped == [{"name": c["name"], "state": c["state"]} for c in CONNECTORS]
     assert all(a is not b for a, b in zip(shaped, CONNECTORS))

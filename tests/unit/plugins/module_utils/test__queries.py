@@ -15,6 +15,7 @@ from ansible_collections.upstash.cloud.plugins.module_utils._queries import (
     MAX_CONCURRENT_REQUESTS,
     query_clusters,
     query_connectors,
+    query_connectors_and_summary,
     resolve_cluster_name,
 )
 
@@ -151,6 +152,9 @@ def test_connector_id_with_cluster_is_a_filter():
     dict(connector_id="a?b"),
     dict(fields=["name", ""]),
     dict(fields=["name", 3]),
+    dict(states=[]),
+    dict(states=["failed", ""]),
+    dict(states=[None]),
 ])
 def test_unusable_options_send_nothing(kwargs):
     client = account()
@@ -163,6 +167,43 @@ def test_fields_projection():
     client = account(clusters=1)
     assert query_connectors(client, ["k00"], fields=["state", "name", "absent"]) == [
         {"name": "c0", "state": "running"}, {"name": "c1", "state": "running"}]
+
+
+def mixed_states(client):
+    """k00: running, FAILED; k01: Paused, failed; k02: running, no state at all."""
+    client.connectors["k00"][1]["state"] = "FAILED"
+    client.connectors["k01"][0]["state"] = "Paused"
+    client.connectors["k01"][1]["state"] = "failed"
+    del client.connectors["k02"][1]["state"]
+    return client
+
+
+def test_states_filter_in_any_case_over_the_whole_account():
+    client = mixed_states(account())
+    connectors, summary = query_connectors_and_summary(client, states=["Failed"])
+    assert [c["connector_id"] for c in connectors] == ["k00-c1", "k01-c1"]
+    assert [c["cluster_id"] for c in connectors] == ["k00", "k01"]
+    assert summary == {"total": 6, "by_state": {"running": 2, "failed": 2, "paused": 1}}
+    assert query_connectors(client, ["k01"], states=["PAUSED", "running"]) == [
+        {"connector_id": "k01-c0", "name": "c0", "state": "Paused"}]
+
+
+def test_states_combine_with_the_other_filters_and_fields():
+    client = mixed_states(account())
+    assert query_connectors(client, ["k00", "k01"], states=["failed"], name="c1", fields=["cluster_id", "state"]) == [
+        {"state": "FAILED"}, {"state": "failed"}]
+    assert query_connectors(client, cluster_name="name-k01", states=["failed"], connector_id="k01-c0") == []
+    assert query_connectors(client, connector_id="k00-c1", states=["failed"]) == [
+        {"connector_id": "k00-c1", "name": "c1", "state": "FAILED"}]
+
+
+def test_summary_counts_what_the_call_covered_before_the_filters():
+    client = mixed_states(account())
+    dummy, summary = query_connectors_and_summary(client, ["k01"], name="c0", states=["running"], fields=["name"])
+    assert summary == {"total": 2, "by_state": {"paused": 1, "failed": 1}}
+    connectors, summary = query_connectors_and_summary(client, connector_id="k02-c0", states=["failed"])
+    assert connectors == [] and summary == {"total": 1, "by_state": {"running": 1}}
+    assert query_connectors_and_summary(FakeClient([], {})) == ([], {"total": 0, "by_state": {}})
 
 
 def test_clusters_redacted_and_filtered():

@@ -56,6 +56,9 @@ def test_redact_false_returns_raw_values(run_main):
     (dict(connector_id="a"), ["a"]),
     (dict(name="pg-source", connector_id="a"), []),
     (dict(name="nothing"), []),
+    (dict(states=["FAILED"]), ["b"]),
+    (dict(states=["running", "paused"], name="mongo-sink"), ["a"]),
+    (dict(states=["pending"]), []),
 ])
 @responses.activate
 def test_filters(run_main, filters, expected):
@@ -63,6 +66,15 @@ def test_filters(run_main, filters, expected):
     code, result, dummy = run_module(run_main, **filters)
     assert code == 0
     assert [c["connector_id"] for c in result["connectors"]] == expected
+
+
+@responses.activate
+def test_summary_counts_the_cluster_before_filters(run_main):
+    responses.get(LIST_URL, json=CONNECTORS + [dict(CONNECTORS[1], connector_id="c", state="Failed")])
+    code, result, dummy = run_module(run_main, states=["failed"], fields=["name"])
+    assert code == 0
+    assert result["connectors"] == [{"name": "pg-source"}, {"name": "pg-source"}]
+    assert result["summary"] == {"total": 3, "by_state": {"running": 1, "failed": 2}}
 
 
 @responses.activate
