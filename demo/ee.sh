@@ -14,15 +14,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/ee
 base=${EE_BASE_IMAGE:-localhost/upstash-ee-base:bookworm}
 image=${EE_IMAGE:-localhost/upstash-cloud-ee:latest}
-email=demo@example.com
-api_key=emulator-demo-key
 command -v podman >/dev/null || { echo "ee.sh: podman is not installed" >&2; exit 1; }
-
-emulator_pid=
-cleanup() {
-  if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
-}
-trap cleanup EXIT
+# shellcheck source=demo/emulator.sh
+. "$root/demo/emulator.sh"
+trap stop_emulator EXIT
 rm -rf "$out/collection" "$out/context" "$out/job"
 mkdir -p "$out/collection" "$out/job"
 if [ -z "${CONTAINERS_CONF:-}" ]; then
@@ -43,16 +38,7 @@ ansible-builder build -f "$out/execution-environment.yml" -c "$out/context" -t "
   || { tail -40 "$out/build.log" >&2; exit 1; }
 echo "   built in $((SECONDS - started)) s (log: build/ee/build.log)"
 
-echo "== Starting the emulator"
-python "$root/emulator/upstash_emulator.py" --port 0 --email "$email" --api-key "$api_key" >"$out/emulator.out" &
-emulator_pid=$!
-for _ in $(seq 100); do
-  grep -q '^UPSTASH_API_URL=' "$out/emulator.out" 2>/dev/null && break
-  sleep 0.1
-done
-api_url=$(sed -n 's/^UPSTASH_API_URL=//p' "$out/emulator.out")
-[ -n "$api_url" ] || { echo "the emulator did not start" >&2; exit 1; }
-echo "   emulator at $api_url"
+start_emulator "$out"
 
 echo "== Running demo/site.yml in the EE"
 # The job as AWX hands it to runner: the project, an inventory, and the environment a credential
@@ -62,7 +48,7 @@ mkdir -p "$job/project" "$job/inventory" "$job/env"
 cp -r "$root/demo/site.yml" "$root/demo/templates" "$job/project/"
 echo localhost >"$job/inventory/hosts"
 printf '{"UPSTASH_EMAIL": "%s", "UPSTASH_API_KEY": "%s", "UPSTASH_API_URL": "%s", "ANSIBLE_LOCALHOST_WARNING": "false"}\n' \
-  "$email" "$api_key" "$api_url" >"$job/env/envvars"
+  "$demo_email" "$demo_api_key" "$api_url" >"$job/env/envvars"
 started=$SECONDS
 ansible-runner transmit "$job" -p site.yml \
   | podman run --rm -i --network host "$image" ansible-runner worker \
@@ -72,7 +58,7 @@ grep -q "NON-COMPLIANT: Failed connectors: pg-source" "$out/job.out" \
   || { echo "ee.sh: the demo did not report the failed connector" >&2; exit 1; }
 
 echo "== Files of the job that hold the API key (runner's records of the job's environment only)"
-holding=$(cd "$job" && grep -rl -- "$api_key" . | sort)
+holding=$(cd "$job" && grep -rl -- "$demo_api_key" . | sort)
 while read -r file; do echo "   $file"; done <<<"$holding"
 unexpected=$(echo "$holding" | grep -v -x -e ./env/envvars -e ./artifacts/command || true)
 [ -z "$unexpected" ] || { echo "ee.sh: the API key is also in: $unexpected" >&2; exit 1; }
