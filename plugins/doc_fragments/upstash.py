@@ -8,7 +8,8 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # The options every plugin of this collection shares. Keep in step with
-    # plugins/module_utils/_api_client.py:api_argument_spec().
+    # plugins/module_utils/_api_client.py:api_argument_spec(). Their redact option is documented
+    # by CONNECTOR_REDACTION or CLUSTER_REDACTION, for what each plugin returns.
     DOCUMENTATION = r"""
 options:
   email:
@@ -55,25 +56,6 @@ options:
       - V(0) means exactly one try.
     type: int
     default: 3
-  redact:
-    description:
-      - Mask secrets in the results with C(********), in every string of a connector or cluster
-        (C(properties), C(state_error_message), C(tasks[].trace), nested values and fields not documented yet).
-      - The value of a key that names a secret is masked whole, whatever it is. Such a key contains
-        C(password), C(passwd), C(passphrase), C(secret), C(token), C(credential), C(apikey), C(privatekey),
-        C(jaas), C(authorization) or C(keyfile), or has the word C(pwd) or C(pass), or the words C(api key),
-        C(private key), C(keystore key), C(access key), C(account key) or C(encryption key) (any case, separated by
-        C(.), C(_), C(-) or in camelCase). Ordinary keys such as C(kafka.auth.mode), C(key.converter) or
-        C(passive) are left alone. This masks a top-level C(user_password) and a cluster's C(password).
-      - Inside any string, only the secret part is masked. A URL's password
-        (C(mongodb+srv://appuser:********@cluster0.example.net/db), also when it holds a raw C(/) or C(#)), the
-        value of a secret-named parameter in a query string, a C(;key=value) connection string, a header, a Java
-        map or a JAAS line (C(?user=u&password=********)), an C(Authorization)-style credential
-        (C(Bearer ********), C(Basic ********)), the body of a PEM private key block, and the secret members
-        of JSON held in a string (a service-account key file's C(private_key)).
-      - Keys are never removed. V(false) returns the values exactly as the API sent them.
-    type: bool
-    default: true
 requirements:
   - requests >= 2.25.0
 notes:
@@ -104,12 +86,15 @@ options:
       - name: UPSTASH_VALIDATE_CERTS
 """
 
-    # Every info module reads only and belongs to the action group.
+    # Every info module reads only and belongs to the action group. The attributes' general
+    # descriptions come from ansible.builtin.action_common_attributes (and its flow and
+    # actiongroups fragments), which each info module extends after this one: of two fragments
+    # setting the same key, the one listed first wins.
     INFO_MODULE = r"""
 attributes:
   action:
     support: full
-    description:
+    details:
       - On a C(local) connection, without C(become) or C(async), the module runs inside the Ansible
         worker process on the controller, with the controller's Python and C(requests), instead of
         starting a module process. C(ansible_python_interpreter) is then not used.
@@ -118,18 +103,26 @@ attributes:
       - On any other connection the module runs on the target host as usual.
   async:
     support: full
-    description: With C(async) the module runs as a module process, as any module does.
+    details:
+      - With C(async) the module runs as a module process, as any module does.
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
-    description: The module only reads, so it runs the same in check mode.
+    details:
+      - The module only reads, so it runs the same in check mode.
   diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to show a diff of.
+    support: N/A
+    details:
+      - The module changes nothing, so there is nothing to show a diff of.
+  platform:
+    platforms: posix
   action_group:
     support: full
-    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
     membership:
       - upstash.cloud.upstash
+    details:
+      - Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
 """
 
     # What to list, shared by the connector module and the connector lookup.
@@ -171,4 +164,42 @@ options:
       - Redaction still applies to what is returned.
     type: list
     elements: str
+"""
+
+    # The redact option of the plugins that return connectors.
+    CONNECTOR_REDACTION = r"""
+options:
+  redact:
+    description:
+      - Mask secrets in the returned connectors with C(********), in every string of a connector
+        (C(properties), C(state_error_message), C(tasks[].trace), nested values and fields not documented yet).
+      - The value of a key that names a secret is masked whole, whatever it is. Such a key contains
+        C(password), C(passwd), C(passphrase), C(secret), C(token), C(credential), C(apikey), C(privatekey),
+        C(jaas), C(authorization) or C(keyfile), or has the word C(pwd) or C(pass), or the words C(api key),
+        C(private key), C(keystore key), C(access key), C(account key) or C(encryption key) (any case, separated by
+        C(.), C(_), C(-) or in camelCase). Ordinary keys such as C(kafka.auth.mode), C(key.converter) or
+        C(passive) are left alone. This masks a top-level C(user_password).
+      - Inside any string, only the secret part is masked. A URL's password
+        (C(mongodb+srv://appuser:********@cluster0.example.net/db), also when it holds a raw C(/) or C(#)), the
+        value of a secret-named parameter in a query string, a C(;key=value) connection string, a header, a Java
+        map or a JAAS line (C(?user=u&password=********)), an C(Authorization)-style credential
+        (C(Bearer ********), C(Basic ********)), the body of a PEM private key block, and the secret members
+        of JSON held in a string (a service-account key file's C(private_key)).
+      - Keys are never removed. V(false) returns the values exactly as the API sent them.
+    type: bool
+    default: true
+"""
+
+    # The redact option of the cluster module.
+    CLUSTER_REDACTION = r"""
+options:
+  redact:
+    description:
+      - Mask secrets in the returned clusters with C(********): each cluster's C(password), and in
+        every other string of a cluster the secrets that
+        O(upstash.cloud.upstash_kafka_connector_info#module:redact) masks in a connector (the value of a
+        key that names a secret, a URL's password, an C(Authorization)-style credential, a PEM private key).
+      - Keys are never removed. V(false) returns the values exactly as the API sent them.
+    type: bool
+    default: true
 """

@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.plugins
+  - upstash.cloud.upstash.connector_redaction
   - upstash.cloud.upstash.connector_query
 options:
   _terms:
@@ -38,6 +39,13 @@ options:
         this window is not seen. V(0) disables the memory.
     type: float
     default: 5
+seealso:
+  - module: upstash.cloud.upstash_kafka_connector_info
+    description: The same connectors as a task result, with check mode and C(module_defaults).
+  - module: upstash.cloud.upstash_kafka_cluster_info
+    description: The Kafka clusters of the account, to find a cluster's id or to loop over clusters.
+  - ref: ansible_collections.upstash.cloud.docsite.guide_module_vs_lookup
+    description: When to use the module and when the lookup.
 """
 
 EXAMPLES = r"""

@@ -7,6 +7,9 @@
 
 It owns HTTP (session, auth, TLS, timeouts), retries and the mapping of every failure to an
 UpstashError whose message is one sentence that never contains the API key.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The info modules of this collection: what each one takes and reads. They never change anything."""
+"""The info modules of this collection: what each one takes and reads. They never change anything.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
+"""
 
 from __future__ import annotations
 

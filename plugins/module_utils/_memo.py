@@ -7,6 +7,9 @@
 
 Ansible templates lazily: a variable that calls a lookup is evaluated again each time it is used,
 so a template that mentions one cluster twenty times would otherwise send twenty requests.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """What the module and the lookup ask of the API: which clusters a call covers, fetched
-concurrently, answered in a stable order, then shaped by the data layer."""
+concurrently, answered in a stable order, then shaped by the data layer.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
+"""
 
 from __future__ import annotations
 

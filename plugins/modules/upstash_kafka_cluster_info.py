@@ -19,7 +19,11 @@ author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
+  - upstash.cloud.upstash.cluster_redaction
   - upstash.cloud.upstash.info_module
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   cluster_id:
     description:
@@ -30,8 +34,12 @@ options:
     description:
       - Only return clusters with exactly this name.
     type: str
-notes:
-  - With O(redact=true) (the default) each cluster's C(password) is returned as C(********).
+seealso:
+  - module: upstash.cloud.upstash_kafka_connector_info
+    description: The connectors of a cluster, or of every cluster of the account.
+  - plugin: upstash.cloud.upstash_kafka_connectors
+    plugin_type: lookup
+    description: The connectors of one or more clusters in a template, a loop or a variable.
 """
 
 EXAMPLES = r"""
@@ -110,6 +118,26 @@ clusters:
       type: str
       returned: when sent by the API
       sample: "********"
+    max_retention_size:
+      description: Most bytes the cluster keeps, over all its topics.
+      type: int
+      returned: when sent by the API
+      sample: 107374182400
+    max_messages_per_second:
+      description: Most messages per second the cluster accepts.
+      type: int
+      returned: when sent by the API
+      sample: 1000
+    max_message_size:
+      description: Largest message the cluster accepts, in bytes.
+      type: int
+      returned: when sent by the API
+      sample: 1048576
+    max_partitions:
+      description: Most partitions the cluster can hold.
+      type: int
+      returned: when sent by the API
+      sample: 100
     creation_time:
       description: When the cluster was created, in seconds since the epoch.
       type: int

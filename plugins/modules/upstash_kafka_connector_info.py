@@ -21,8 +21,12 @@ author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
+  - upstash.cloud.upstash.connector_redaction
   - upstash.cloud.upstash.connector_query
   - upstash.cloud.upstash.info_module
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   cluster_id:
     description:
@@ -30,6 +34,14 @@ options:
       - Must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
       - Mutually exclusive with O(cluster_name).
     type: str
+seealso:
+  - plugin: upstash.cloud.upstash_kafka_connectors
+    plugin_type: lookup
+    description: The same connectors in a template, a loop or a variable.
+  - module: upstash.cloud.upstash_kafka_cluster_info
+    description: The Kafka clusters of the account, to find a cluster's id or to loop over clusters.
+  - ref: ansible_collections.upstash.cloud.docsite.guide_module_vs_lookup
+    description: When to use the module and when the lookup.
 """
 
 EXAMPLES = r"""
@@ -94,7 +106,6 @@ connectors:
   description:
     - The connectors in the order the API sent them, cluster after cluster in the order of the
       account's cluster list when no cluster is given, after the O(name), O(connector_id) and O(states) filters.
-    - Each connector carries its C(cluster_id).
     - With O(fields), only those keys.
     - Every field the API sent is kept as sent, including fields not listed here, except that
       secrets are masked when O(redact=true).
@@ -105,17 +116,20 @@ connectors:
     connector_id:
       description: Id of the connector.
       type: str
-      returned: always
+      returned: always, unless O(fields) leaves it out
       sample: 2b9c4e1a-7f3d-4c8e-9a1b-6d5e4f3a2b1c
     name:
       description: Name of the connector.
       type: str
-      returned: always
+      returned: always, unless O(fields) leaves it out
       sample: mongo-sink
     cluster_id:
-      description: Id of the Kafka cluster the connector belongs to.
+      description:
+        - Id of the Kafka cluster the connector belongs to.
+        - When the call covers the whole account (no O(cluster_id), O(cluster_name) or
+          O(connector_id)), it is added to each connector the API sent without it.
       type: str
-      returned: always
+      returned: when sent by the API, and always for the whole account; unless O(fields) leaves it out
       sample: 5ef8cf3e-8a9b-4e5a-9d3c-2b1f0a7c6d11
     customer_id:
       description: Account the connector belongs to.
@@ -128,33 +142,48 @@ connectors:
       returned: when sent by the API
       sample: 1700000000
     deletion_time:
-      description: When the connector was deleted, in seconds since the epoch, or 0.
+      description: When the connector was deleted, in seconds since the epoch, or V(0).
       type: int
       returned: when sent by the API
       sample: 0
     state:
       description: State of the connector, such as C(running), C(failed), C(paused) or C(pending).
       type: str
-      returned: always
+      returned: always, unless O(fields) leaves it out
       sample: running
     state_error_message:
-      description: Why the connector is in its state, when it failed.
+      description: Why the connector is in its state, when it failed; empty otherwise.
       type: str
       returned: when sent by the API
       sample: ""
     connector_state:
-      description: State reported by the Kafka Connect runtime.
+      description: State reported by the Kafka Connect runtime, empty while the connector is pending.
       type: str
       returned: when sent by the API
       sample: RUNNING
     tasks:
-      description: Tasks of the connector, each with C(id), C(state) and C(trace).
+      description: Tasks of the connector; V(null) for connectors the API has no details of.
       type: list
       elements: dict
       returned: when sent by the API
-      sample: [{"id": 0, "state": "RUNNING", "trace": ""}]
+      contains:
+        id:
+          description: Number of the task.
+          type: int
+          returned: always
+          sample: 0
+        state:
+          description: State of the task, such as C(RUNNING), C(FAILED) or C(PAUSED).
+          type: str
+          returned: always
+          sample: RUNNING
+        trace:
+          description: Stack trace of a failed task; empty otherwise.
+          type: str
+          returned: always
+          sample: ""
     topics:
-      description: Topics the connector reads or writes.
+      description: Topics the connector reads or writes; V(null) for connectors the API has no details of.
       type: list
       elements: str
       returned: when sent by the API
@@ -165,10 +194,17 @@ connectors:
       returned: when sent by the API
       sample: com.mongodb.kafka.connect.MongoSinkConnector
     properties:
-      description: Configuration of the connector; secret values are masked when O(redact=true).
+      description:
+        - Configuration of the connector; secret values are masked when O(redact=true).
+        - V(null) for connectors the API has no details of.
       type: dict
       returned: when sent by the API
       sample: {"connection.uri": "mongodb+srv://appuser:********@cluster0.example.net/db"}
+    properties_encrypted:
+      description: Whether the API stores the connector's properties encrypted.
+      type: bool
+      returned: when sent by the API
+      sample: false
     encoded_username:
       description: Encoded user name the connector runs as.
       type: str
@@ -180,10 +216,12 @@ connectors:
       returned: when sent by the API
       sample: "********"
     TTL:
-      description: Time to live reported by the API.
+      description:
+        - When the API drops a connector that has not started, in seconds since the epoch;
+          V(0) for a connector that has no such deadline.
       type: int
       returned: when sent by the API
-      sample: 0
+      sample: 1700019800
 summary:
   description:
     - Counts of every connector the call covered (the cluster, the clusters of the account, or the one

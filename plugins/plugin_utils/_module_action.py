@@ -10,6 +10,9 @@ the API call itself, and moving a large answer back through JSON costs more agai
 connection the module would run on the controller anyway, so the action runs the same module body
 there, with the same options, check and diff modes, environment and masking. Everything else (a
 remote host, become, async, or no requests on the controller) runs the module as usual.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations
