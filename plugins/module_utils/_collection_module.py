@@ -9,6 +9,9 @@ A CollectionModule is a module's own options (the shared API options are added),
 them, its body, and the secrets its options hold. run_module() runs it under AnsibleModule; the
 action plugins run the same definition inside the controller's worker process
 (plugins/plugin_utils/_module_action.py), with the same validation, answers and masking.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations

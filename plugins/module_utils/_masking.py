@@ -14,6 +14,9 @@ map from every view character back to the text it came from. In that view every 
 becomes one of a few fixed strings (the forms), and any run of 8 or more characters of a form is
 masked in the original text. Everything is linear in the size of the text: regular expressions
 without nested repetition, and a scan that samples one 4-character block in four of the view.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations
