@@ -9,6 +9,9 @@ Redaction reads every string of an object, wherever Kafka Connect or the API put
 state_error_message, tasks[].trace, fields nobody knows yet). Every pattern below is bounded so
 that a text is scanned in time linear in its length, however hostile it is: a match attempt can
 only start at a few marked places and never scans past the next such place.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations
