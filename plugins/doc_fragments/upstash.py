@@ -195,8 +195,8 @@ options:
 options:
   redact:
     description:
-      - Mask secrets in the returned clusters with C(********): each cluster's C(password), and in
-        every other string of a cluster the secrets that
+      - Mask secrets in the returned clusters with C(********), each cluster's C(password) and, in
+        every other string of a cluster, the secrets that
         O(upstash.cloud.upstash_kafka_connector_info#module:redact) masks in a connector (the value of a
         key that names a secret, a URL's password, an C(Authorization)-style credential, a PEM private key).
       - Keys are never removed. V(false) returns the values exactly as the API sent them.

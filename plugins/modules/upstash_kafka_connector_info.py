@@ -239,7 +239,7 @@ summary:
     by_state:
       description:
         - How many of them are in each state, keyed by the lower-case state; states no connector is in are absent.
-        - A connector without a state counts in O(summary.total) only.
+        - A connector without a state counts in RV(summary.total) only.
       type: dict
       returned: success
       sample: {"running": 19793, "failed": 207}
