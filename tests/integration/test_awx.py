@@ -182,9 +182,10 @@ def test_an_empty_api_url_input_leaves_the_default_endpoint(collections_path, it
     assert it.api_key not in stdout
 
 
-@pytest.mark.parametrize("projection, kept", [("", False), (" fields=name,state", True)], ids=["full", "fields"])
-def test_job_events_keep_a_projected_answer_and_drop_a_full_one(collections_path, big_emulator, it, tmp_path,
-                                                                monkeypatch, projection, kept):
+@pytest.mark.parametrize("projection, kept", [("", None), (" fields=name,state", 1200), (" states=failed", 12)],
+                         ids=["full", "fields", "states"])
+def test_job_events_keep_a_small_answer_and_drop_a_full_one(collections_path, big_emulator, it, tmp_path,
+                                                            monkeypatch, projection, kept):
     """runner's event callback (AWX's too) empties a task result longer than 700,000 characters."""
     _without_upstash_environment(monkeypatch)
     injected, dummy = inject(load_credential_type(), {"email": it.email, "api_key": it.api_key, "api_url": big_emulator.url})
@@ -199,8 +200,13 @@ def test_job_events_keep_a_projected_answer_and_drop_a_full_one(collections_path
     )
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-4000:]
     [answered] = [event for event in events if event.get("event") == "runner_on_ok"]
-    connectors = answered["event_data"]["res"].get("connectors")
-    if kept:
-        assert len(connectors) == 1200 and set(connectors[0]) == {"name", "state"}
+    kept_result = answered["event_data"]["res"]
+    if kept is None:
+        assert kept_result == {}
+        return
+    assert len(kept_result["connectors"]) == kept
+    assert kept_result["summary"]["total"] == 1200 and kept_result["summary"]["by_state"]["failed"] == 12
+    if "fields" in projection:
+        assert set(kept_result["connectors"][0]) == {"name", "state"}
     else:
-        assert connectors is None
+        assert {connector["state"] for connector in kept_result["connectors"]} == {"failed"}
