@@ -96,7 +96,7 @@ _list:
       list), each cluster's in API order, after the O(name), O(connector_id) and O(states) filters;
       with O(fields), only those keys.
     - Every field the API sent is kept as sent, except that secrets are masked when O(redact=true).
-      See the C(connectors) return value of M(upstash.cloud.upstash_kafka_connector_info) for the fields.
+      The fields are those of RV(upstash.cloud.upstash_kafka_connector_info#module:connectors).
   type: list
   elements: dict
 """

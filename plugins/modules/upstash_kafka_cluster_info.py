@@ -143,6 +143,11 @@ clusters:
       type: int
       returned: when sent by the API
       sample: 1700000000
+status:
+  description: The HTTP status of the API's answer that made the task fail.
+  returned: on failure, when the API answered with an error status
+  type: int
+  sample: 401
 """
 
 from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module

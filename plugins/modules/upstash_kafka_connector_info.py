@@ -243,6 +243,11 @@ summary:
       type: dict
       returned: success
       sample: {"running": 19793, "failed": 207}
+status:
+  description: The HTTP status of the API's answer that made the task fail.
+  returned: on failure, when the API answered with an error status
+  type: int
+  sample: 401
 """
 
 from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module

@@ -27,10 +27,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 
-# Keys Ansible itself adds to a task result (loops, async, warnings), not the plugin.
+# Keys Ansible itself adds to a task result (loops, async, failures, warnings), not the plugin.
 ANSIBLE_KEYS = frozenset([
-    "changed", "failed", "invocation", "item", "ansible_loop_var", "ansible_job_id", "finished", "started",
-    "results_file", "stdout", "stdout_lines", "stderr", "stderr_lines", "warnings", "deprecations",
+    "changed", "failed", "msg", "exception", "invocation", "item", "ansible_loop_var", "ansible_job_id", "finished",
+    "started", "results_file", "stdout", "stdout_lines", "stderr", "stderr_lines", "warnings", "deprecations",
 ])
 # The emulator's stand-in for a field a future API version adds: kept as sent, documented nowhere.
 UNKNOWN_FUTURE_FIELDS = frozenset(["schema_version"])
@@ -40,29 +40,34 @@ TYPES = {
     "complex": (dict,), "raw": (object,), "any": (object,),
 }
 
-# What each `returned:` text of the documentation promises, for a successful call: whether the key
-# must then be there. A text this table does not know fails the test, so it is never ignored.
+REQUIRED, OPTIONAL, ABSENT = "required", "optional", "absent"
+
+# What each `returned:` text of the documentation promises for a call: whether the key must be in its
+# result, may be, or must not be. A text this table does not know fails the test, so none is ignored.
 CONDITIONS = (
-    (re.compile(r"always|success"), lambda call: True),
-    (re.compile(r"always, unless O\(fields\) leaves it out"), lambda call: not call.fields),
+    (re.compile(r"always"), lambda call: REQUIRED),
+    (re.compile(r"success"), lambda call: ABSENT if call.failed else REQUIRED),
+    (re.compile(r"always, unless O\(fields\) leaves it out"), lambda call: OPTIONAL if call.fields else REQUIRED),
     (re.compile(r"when sent by the API, and always for the whole account; unless O\(fields\) leaves it out"),
-     lambda call: call.whole_account and not call.fields),
+     lambda call: REQUIRED if call.whole_account and not call.fields else OPTIONAL),
+    # A condition on what went wrong: never in a successful result.
+    (re.compile(r"on failure\b.*"), lambda call: OPTIONAL if call.failed else ABSENT),
     # A condition on what the API sent or on the options: the key may be missing.
-    (re.compile(r"when .+"), lambda call: False),
+    (re.compile(r"when .+"), lambda call: OPTIONAL),
 )
 
 
-def must_be_returned(returned, call):
-    for pattern, predicate in CONDITIONS:
+def expectation(returned, call):
+    for pattern, expect in CONDITIONS:
         if pattern.fullmatch(returned):
-            return predicate(call)
+            return expect(call)
     raise AssertionError("returned: %r is not a condition this test knows; add it to CONDITIONS" % returned)
 
 
-def call_from(item):
-    """What a call asked for, from the options its loop item gave."""
+def call_from(item, failed=False):
+    """What a call asked for, from the options its loop item gave, and how it ended."""
     scoped = any(item.get(option) for option in ("terms", "cluster_id", "cluster_name", "connector_id"))
-    return types.SimpleNamespace(whole_account=not scoped, fields=item.get("fields") is not None)
+    return types.SimpleNamespace(whole_account=not scoped, fields=item.get("fields") is not None, failed=failed)
 
 
 def _description(spec):
@@ -98,9 +103,12 @@ def check_keys(specs, result, call, prefix, problems, seen, ignored=frozenset())
             if key not in UNKNOWN_FUTURE_FIELDS:
                 problems.append("%s%s: returned, but not documented" % (prefix, key))
             continue
+        if expectation(specs[key].get("returned", ""), call) == ABSENT:
+            problems.append("%s%s: documented as returned %r, but in a call with %s"
+                            % (prefix, key, specs[key]["returned"], vars(call)))
         check_value(specs[key], value, call, prefix + key, problems, seen)
     for key, spec in specs.items():
-        if key not in result and must_be_returned(spec.get("returned", ""), call):
+        if key not in result and expectation(spec.get("returned", ""), call) == REQUIRED:
             problems.append("%s%s: documented as returned %r, missing from a call with %s"
                             % (prefix, key, spec["returned"], vars(call)))
 
@@ -150,10 +158,11 @@ def test_return_documentation_matches_real_results(results, collections_path):
     for name, calls in results["module"].items():
         returns = modules[name]["return"]
         seen = set()
-        assert len(calls) >= 2, name
+        # Successful calls in several scopes, and one that fails.
+        assert len(calls) >= 3 and [result["failed"] for result in calls].count(True) == 1, name
         for result in calls:
-            assert not result.get("failed"), result
-            check_keys(returns, result, call_from(result["item"]), name + ": ", problems, seen, ignored=ANSIBLE_KEYS)
+            call = call_from(result["item"], failed=result["failed"])
+            check_keys(returns, result, call, name + ": ", problems, seen, ignored=ANSIBLE_KEYS)
         never = sorted(documented_paths(returns, name + ": ") - seen)
         problems.extend("%s: documented, but in no real result" % path for path in never)
 
@@ -162,7 +171,7 @@ def test_return_documentation_matches_real_results(results, collections_path):
         returns = lookups[name]["return"]
         spec = returns["_list"]
         # The lookup documents its elements by pointing at the module's connectors.
-        assert "M(upstash.cloud.upstash_kafka_connector_info)" in _description(spec)
+        assert "RV(upstash.cloud.upstash_kafka_connector_info#module:connectors)" in _description(spec)
         spec = dict(spec, contains=connectors["contains"])
         seen = set()
         for call in calls:
@@ -184,7 +193,7 @@ def test_the_checker_finds_what_it_looks_for():
                      "description": "V(null) when there are none."},
         }},
     }
-    whole = types.SimpleNamespace(whole_account=True, fields=False)
+    whole = types.SimpleNamespace(whole_account=True, fields=False, failed=False)
     problems, seen = [], set()
     check_keys(specs, {"items": [{"id": "a", "count": True, "tags": None, "extra": 1}, {"count": 2, "tags": [3]}]},
                whole, "", problems, seen)
@@ -193,14 +202,21 @@ def test_the_checker_finds_what_it_looks_for():
         "items[].extra: returned, but not documented",
         "items[].tags[]: int, documented as str",
         "items[].id: documented as returned 'always, unless O(fields) leaves it out', missing from a call with "
-        "{'whole_account': True, 'fields': False}",
+        "{'whole_account': True, 'fields': False, 'failed': False}",
     ]
     problems = []
-    check_keys(specs, {"items": [{"count": 1}]}, types.SimpleNamespace(whole_account=True, fields=True), "", problems, set())
-    assert not problems, "\n" + "\n".join(problems)
+    check_keys(specs, {"items": [{"count": 1}]}, types.SimpleNamespace(whole_account=True, fields=True, failed=False), "",
+               problems, set())
+    assert problems == []
+    failure = {"items": specs["items"], "status": {"type": "int", "returned": "on failure, when there is one"}}
+    check_keys(failure, {"status": 404}, types.SimpleNamespace(whole_account=True, fields=False, failed=True), "",
+               problems, set())
+    check_keys(failure, {"items": [], "status": 500}, whole, "", problems, set())
+    assert problems == ["status: documented as returned 'on failure, when there is one', but in a call with "
+                        "{'whole_account': True, 'fields': False, 'failed': False}"]
     problems = []
     check_keys({"name": {"type": "str", "returned": "always"}}, {"name": None}, whole, "", problems, set())
     assert problems == ["name: null, but its description does not say it can be V(null)"]
     with pytest.raises(AssertionError, match="not a condition this test knows"):
-        must_be_returned("sometimes", whole)
+        expectation("sometimes", whole)
     assert documented_paths(specs) == {"items", "items[]", "items[].id", "items[].count", "items[].tags", "items[].tags[]"}
