@@ -65,6 +65,8 @@ demo: venv
 
 ## ee-demo: build an execution environment with ansible-builder and podman and run the demo in it,
 ## as AWX runs a job (needs podman; root once to make the Debian base, see demo/ee_base.sh)
+# Not part of make test or CI: it needs podman, root and a Debian mirror for the base image, PyPI
+# for the image build, and minutes rather than seconds; make test checks the definition it builds.
 ee-demo: venv
 	PATH="$(BIN):$$PATH" demo/ee.sh
 

@@ -159,6 +159,29 @@ def test_demo_through_ansible_runner_with_the_injected_credential(collections_pa
     assert not any(form in json.dumps(command) for form in forms)
 
 
+def test_a_module_process_gets_the_injected_credential_too(collections_path, emulator, it, tmp_path, monkeypatch):
+    """The demo above runs the module in the worker process; async makes it a module process."""
+    _without_upstash_environment(monkeypatch)
+    injected, dummy = inject(load_credential_type(), {"email": it.email, "api_key": it.api_key, "api_url": emulator.url})
+    environment = _runner_environment(collections_path, tmp_path, injected)
+    environment.update(ANSIBLE_ASYNC_DIR=str(tmp_path / "ansible-async"))
+    private_data_dir = tmp_path / "job"
+    private_data_dir.mkdir()
+    events = []
+    result = ansible_runner.run(
+        private_data_dir=str(private_data_dir), ident="1", host_pattern="localhost",
+        module="upstash.cloud.upstash_kafka_connector_info", module_args="cluster_id=%s states=failed" % it.prod,
+        cmdline="--background 60 --poll 1",
+        inventory="localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable,
+        envvars=environment, event_handler=events.append, quiet=True,
+    )
+    assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-4000:]
+    [answered] = [event for event in events if event.get("event") == "runner_on_ok"]
+    assert [connector["name"] for connector in answered["event_data"]["res"]["connectors"]] == ["pg-source"]
+    assert answered["event_data"]["res"]["ansible_job_id"]
+    assert files_holding(str(private_data_dir), key_forms(it.email, it.api_key)) == ["artifacts/1/command", "env/envvars"]
+
+
 def test_an_empty_api_url_input_leaves_the_default_endpoint(collections_path, it, tmp_path, unused_port, monkeypatch):
     """AWX renders an input left empty as an empty string; the collection then uses https://api.upstash.com.
 
