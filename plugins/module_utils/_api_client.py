@@ -23,7 +23,11 @@ import time
 import traceback
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.upstash.cloud.plugins.module_utils._masking import CredentialMask, mask_basic_credentials
+from ansible_collections.upstash.cloud.plugins.module_utils._masking import (
+    CredentialMask,
+    mask_basic_credentials,
+    withhold_transport_logs,
+)
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -265,6 +269,7 @@ class UpstashClient:
         if not api_key:
             raise UpstashConfigError("No API key given: set the api_key option or the UPSTASH_API_KEY environment variable.")
         self._mask = CredentialMask(email, api_key)
+        withhold_transport_logs()
         self.base_url, self.host = self._parse_api_url(api_url or DEFAULT_API_URL)
         self.timeout = self._positive_number(timeout, "timeout")
         self.retries = self._retry_count(retries)

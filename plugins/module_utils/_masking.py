@@ -23,17 +23,21 @@ from __future__ import annotations
 
 import base64
 import bisect
+import logging
 import re
 from array import array
+from itertools import compress
 
 MASK = "********"
 
 # The shortest run of a form that is masked wherever it appears: shorter runs are common in ordinary
 # text, and 8 characters of a random key or of base64 are already far beyond guessing.
 FRAGMENT = 8
-# Blocks of this size are sampled every BLOCK characters of the view; any run of FRAGMENT characters
-# contains a whole sampled block, since FRAGMENT >= 2 * BLOCK - 1.
-BLOCK = 4
+# The view is sampled with blocks of BLOCK characters every STRIDE characters: any run of FRAGMENT
+# characters holds a whole sampled block, since FRAGMENT >= BLOCK + STRIDE - 1. Only where a sampled
+# block is a block of some form are the runs of FRAGMENT characters around it looked up.
+BLOCK = 3
+STRIDE = 6
 # Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL, bounded so
 # that the work stays linear.
 DECODE_ROUNDS = 3
@@ -42,16 +46,17 @@ DECODE_ROUNDS = 3
 # the HTML character references a debug page would use. Each alternative has a bounded length.
 _ESCAPE = re.compile(
     r"%[0-9A-Fa-f]{2}"
-    r"|\\u[0-9A-Fa-f]{4}"
-    r"|\\x[0-9A-Fa-f]{2}"
-    r"|\\[\\/\"'bfnrtv]"
-    r"|&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&(?:amp|quot|apos|lt|gt);"
+    r"|\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[\\/\"'bfnrtv])"
+    r"|&(?:#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|amp;|quot;|apos;|lt;|gt;)"
 )
 _SIMPLE_ESCAPES = {
     "\\\\": "\\", "\\/": "/", '\\"': '"', "\\'": "'", "\\b": "\b", "\\f": "\f", "\\n": "\n", "\\r": "\r",
     "\\t": "\t", "\\v": "\v", "&amp;": "&", "&quot;": '"', "&apos;": "'", "&lt;": "<", "&gt;": ">",
 }
 _WHITESPACE = re.compile(r"\s+")
+# The same characters (both follow str.isspace(), the last of them is U+3000), dropped by str.translate,
+# which is many times faster than a regular expression or split and join.
+_DROP_WHITESPACE = dict((code, None) for code in range(0x3001) if chr(code).isspace())
 
 # "Basic <base64 of user:password>", as proxies and debug pages echo request headers back, whoever
 # the user is.
@@ -79,15 +84,20 @@ def _decode_escapes(match):
     return _unescape(match.group())
 
 
+def _may_escape(text):
+    # Three substring searches are much faster than a scan by _ESCAPE.
+    return "%" in text or "\\" in text or "&" in text
+
+
 def _views(text):
     """The views of text after each round of decoding: whitespace dropped, then escapes decoded.
 
     Every round's view is searched, not only the last: an escape can swallow the first characters of
     a form written plainly after it ("%" followed by a key starting with two hex digits).
     """
-    views = [_WHITESPACE.sub("", text)]
-    while len(views) <= DECODE_ROUNDS and _ESCAPE.search(views[-1]):
-        views.append(_WHITESPACE.sub("", _ESCAPE.sub(_decode_escapes, views[-1])))
+    views = [text.translate(_DROP_WHITESPACE)]
+    while len(views) <= DECODE_ROUNDS and _may_escape(views[-1]) and _ESCAPE.search(views[-1]):
+        views.append(_ESCAPE.sub(_decode_escapes, views[-1]).translate(_DROP_WHITESPACE))
     return views
 
 
@@ -193,7 +203,7 @@ class CredentialMask:
                 for start in range(len(view) - FRAGMENT + 1):
                     fragments.add(view[start:start + FRAGMENT])
         self._fragments = frozenset(fragments)
-        self._blocks = frozenset(fragment[start:start + BLOCK] for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
+        self._blocks = frozenset(tuple(fragment[start:start + BLOCK]) for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
         self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
 
     def _spans(self, view):
@@ -204,7 +214,9 @@ class CredentialMask:
         if self._fragments and len(view) >= FRAGMENT:
             blocks, fragments, size = self._blocks, self._fragments, len(view)
             last = size - FRAGMENT
-            for at in [at for at in range(0, size - BLOCK + 1, BLOCK) if view[at:at + BLOCK] in blocks]:
+            # The sampled blocks as tuples of characters, tested without a Python-level loop.
+            sampled = zip(*(view[offset::STRIDE] for offset in range(BLOCK)))
+            for at in list(compress(range(0, size, STRIDE), map(blocks.__contains__, sampled))):
                 for start in range(max(0, at + BLOCK - FRAGMENT), min(at, last) + 1):
                     if view[start:start + FRAGMENT] in fragments:
                         spans.append((start, start + FRAGMENT))
@@ -265,7 +277,8 @@ class CredentialMask:
 
 def mask_basic_credentials(text):
     """text with every "Basic <base64 of user:password>" masked, whoever the user is."""
-    return _BASIC_CREDENTIALS.sub(_mask_basic_pair, text)
+    # A case-insensitive regular expression scans slowly; most texts hold no "basic" at all.
+    return _BASIC_CREDENTIALS.sub(_mask_basic_pair, text) if "basic" in text.lower() else text
 
 
 def _mask_basic_pair(match):
@@ -275,6 +288,41 @@ def _mask_basic_pair(match):
         return match.group(0)
     # Only a user:password pair is masked, so ordinary words after "Basic" stay readable.
     return match.group(1) + MASK if b":" in decoded else match.group(0)
+
+
+# The libraries under the client log what they send and receive: urllib3 quotes the raw headers it
+# could not parse ("Failed to parse headers ... unparsed data: '...'") and the exception behind a retry
+# (a malformed status line holds whatever the server put there). Ansible's log_path handler sits on the
+# root logger at INFO, so those records would land in the log file of the worker process and the lookup.
+TRANSPORT_LOGGERS = ("urllib3", "requests")
+# Loggers of modules that requests or urllib3 import only when needed; created here so that they carry
+# the filter from the start.
+_LAZY_TRANSPORT_LOGGERS = ("urllib3.contrib.socks", "urllib3.contrib.pyopenssl", "urllib3.http2", "urllib3.http2.connection")
+
+
+class _Withhold(logging.Filter):
+    """Drops every record of the logger it is attached to."""
+
+    def filter(self, record):
+        return False
+
+
+_WITHHOLD = _Withhold()
+
+
+def withhold_transport_logs():
+    """Keep every log record of requests and urllib3 away from any handler, in this process.
+
+    A filter on a logger sees only the records of that very logger, not those of its children, so it is
+    attached to every logger of both libraries. Idempotent.
+    """
+    manager = logging.Logger.manager
+    names = set(TRANSPORT_LOGGERS + _LAZY_TRANSPORT_LOGGERS)
+    names.update(name for name in list(manager.loggerDict) if name.split(".", 1)[0] in TRANSPORT_LOGGERS)
+    for name in names:
+        logger = logging.getLogger(name)
+        if _WITHHOLD not in logger.filters:
+            logger.addFilter(_WITHHOLD)
 
 
 def mask_credentials(text, email, api_key):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
+import requests  # noqa: F401 - creates the loggers of requests and urllib3, as the client's import does
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +22,7 @@ from ansible_collections.upstash.cloud.plugins.module_utils._masking import (
     CredentialMask,
     mask_basic_credentials,
     mask_credentials,
+    withhold_transport_logs,
 )
 
 EMAIL = "ops@example.com"
@@ -202,3 +205,25 @@ def test_data_is_masked_everywhere_keys_included():
 
 def test_no_key_masks_nothing_but_basic_pairs():
     assert CredentialMask(EMAIL, None).mask("abc %s" % KEY) == "abc %s" % KEY
+
+
+def test_records_of_urllib3_and_requests_reach_no_handler_once_withheld():
+    seen = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    handler = Collect(logging.INFO)
+    logging.root.addHandler(handler)
+    try:
+        withhold_transport_logs()
+        withhold_transport_logs()
+        logging.getLogger("urllib3.connectionpool").warning("Failed to parse headers: unparsed data: %r", KEY)
+        logging.getLogger("urllib3.http2.connection").warning("lazily imported: %s", KEY)
+        logging.getLogger("requests").warning("requests itself: %s", KEY)
+        logging.getLogger("someone.else").warning("kept")
+    finally:
+        logging.root.removeHandler(handler)
+    assert seen == ["kept"]
+    assert logging.getLogger("urllib3.connectionpool").filters.count(logging.getLogger("urllib3").filters[0]) == 1
