@@ -23,6 +23,7 @@ See docs/performance.md for the method and the figures.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import glob
 import importlib.util
@@ -275,6 +276,47 @@ def measure_modules(work, collections, emulator, big_size, repeats):
 
 
 # ---------------------------------------------------------------------------------------------------
+# Credential masking of a hostile string
+# ---------------------------------------------------------------------------------------------------
+
+def masking_near_misses(email, api_key):
+    """Pieces of 7 characters of every form of the key (one short of what is masked), plain, percent- and
+    JSON-escaped and spread over lines: each makes the masking decode, sample and look runs up, and fail."""
+    pair = base64.b64encode(("%s:%s" % (email, api_key)).encode()).decode()
+    alone = base64.b64encode(api_key.encode()).decode()
+    pieces = []
+    for form in (api_key, pair, alone):
+        for start in range(len(form) - 6):
+            piece = form[start:start + 7]
+            pieces.extend([piece + "!", "".join("%%%02X" % ord(char) for char in piece) + "!",
+                           "".join("\\u%04x" % ord(char) for char in piece) + "!", " \n ".join(piece) + "!"])
+    return "".join(pieces)
+
+
+def measure_masking(collections, megabytes):
+    """Seconds the installed collection's credential masking takes over one string of about megabytes MB
+    of near misses, with the key itself at its end, percent-encoded and in wrapped base64."""
+    sys.path.insert(0, collections)
+    try:
+        from ansible_collections.upstash.cloud.plugins.module_utils._masking import MASK, CredentialMask  # pylint: disable=import-outside-toplevel
+    finally:
+        sys.path.remove(collections)
+    unit = masking_near_misses(EMAIL, API_KEY)
+    # Long enough to be wrapped over two lines, as MIME does at 76 characters.
+    pair = base64.encodebytes(("%s:%s" % (EMAIL, API_KEY * 3)).encode()).decode()
+    tail = "\nkey=%s\n%s" % ("".join("%%%02X" % ord(char) for char in API_KEY), pair)
+    text = unit * (megabytes * 1000 * 1000 // len(unit)) + tail
+    mask = CredentialMask(EMAIL, API_KEY)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    masked = mask.mask(text)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    # The key and the base64 right after it are one masked run.
+    if masked != text[:-len(tail)] + "\nkey=%s\n" % MASK:
+        raise BenchError("credential masking of the adversarial string did not mask exactly the key at its end")
+    return dict(megabytes=round(len(text) / 1e6, 1), seconds=round(seconds, 3), cpu_seconds=round(cpu_seconds, 3))
+
+
+# ---------------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------------
 
@@ -346,6 +388,9 @@ def report(figures, big_size):
     log("The module process alone (as on a remote host), %s connectors: peak RSS module %.1f MiB, with fields %.1f MiB, uri %.1f MiB;"
         " CPU %.2f s, %.2f s, %.2f s." % (big, memory["module"], memory["module_fields"], memory["uri"],
                                           used["module"], used["module_fields"], used["uri"]))
+    masking = figures["masking"]
+    log("Credential masking of a %.1f MB hostile string: %.2f s (%.2f s CPU)." % (
+        masking["megabytes"], masking["seconds"], masking["cpu_seconds"]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -514,13 +559,17 @@ def benchmark(args, work):
             log("Round %d/%d: %s" % (number + 1, args.rounds, ", ".join("%s %.2fs" % (name, wall[name][-1]) for name in RUNS)))
         log("The module process alone ...")
         modules = measure_modules(work, collections, emulators["main"], args.big_size, 1 if args.quick else 3)
+        log("Credential masking of a hostile string ...")
+        masking = measure_masking(collections, 1 if args.quick else 10)
     finally:
         for emulator in emulators.values():
             emulator.stop()
     info["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     info["duration_s"] = round(time.perf_counter() - started, 1)
     samples = dict(wall_s=wall, cpu_s=cpu, requests=dict((name, requests[name]) for name in RUNS if RUNS[name][2]))
-    return info, compute(wall, cpu, requests, peaks, modules, args.rounds), samples
+    figures = compute(wall, cpu, requests, peaks, modules, args.rounds)
+    figures["masking"] = masking
+    return info, figures, samples
 
 
 def main(argv=None):
