@@ -388,6 +388,17 @@ def topics_of(properties):
     return []
 
 
+def as_config(properties):
+    """Properties as Kafka Connect keeps them: scalars become strings (true, 1), nested values stay."""
+    def text(value):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return str(value)
+        return value
+    return dict((key, text(value)) for key, value in properties.items())
+
+
 def task_count(properties):
     try:
         return max(1, min(int(properties.get("tasks.max", 1)), 16))
@@ -528,7 +539,7 @@ class Catalog:
                 connector_id += "-%d" % len(self._bodies)
             cluster = {"cluster_id": cluster_id, "name": cluster_name}
             connector = _connector(email, cluster, connector_id, name, int(time.time()), "pending",
-                                   properties["connector.class"], topics_of(properties), dict(properties), [])
+                                   properties["connector.class"], topics_of(properties), as_config(properties), [])
             self._start(connector)
             self._ids[cluster_id].append(connector_id)
             self._store(connector)
@@ -544,7 +555,7 @@ class Catalog:
                 return 404, {"error": "connector not found"}
             connector = self._load(connector_id)
             properties = dict(connector.get("properties") or {})
-            properties.update(request)
+            properties.update(as_config(request))
             if not properties.get("connector.class"):
                 return 400, {"error": "connector.class is missing in properties"}
             connector["properties"] = properties

@@ -276,6 +276,17 @@ def test_recipe_module_vs_lookup(ansible, recipes, mode):
     assert "failed=0" in output
 
 
+def test_recipe_restart_every_failed_connector_and_wait(ansible, recipes, emulator):
+    output = run_recipe(ansible, recipes, "restart_failed.yml")
+    assert '"msg": "Restarted and running: pg-source"' in output
+    posts = [entry["path"] for entry in emulator.stats()["requests_log"] if entry["method"] != "GET"]
+    assert posts == ["/v2/kafka/connector/cHJvZC1ldmVudHMvcGctc291cmNl/restart"]
+    # nothing is failed any more, so a second run restarts nothing
+    output = run_recipe(ansible, recipes, "restart_failed.yml")
+    assert '"msg": "Restarted and running: none"' in output
+    assert len([entry for entry in emulator.stats()["requests_log"] if entry["method"] != "GET"]) == 1
+
+
 def test_recipe_ci_script_with_the_bundled_emulator(collections_path, recipes, tmp_path):
     environment = dict((name, value) for name, value in os.environ.items() if not name.startswith(("UPSTASH_", "ANSIBLE_")))
     environment.update(
@@ -299,7 +310,7 @@ def test_every_recipe_has_a_test():
         "quickstart.yml", "credentials/credentials.yml", "credentials/group_vars/all/upstash.yml",
         "compliance_no_failed.yml", "compliance_state_table.yml", "templates/connector_states.md.j2",
         "compliance_tasks_not_running.yml", "templates.yml", "templates/connectors_report.md.j2",
-        "templates/upstash_kafka_connectors.prom.j2", "module_vs_lookup.yml", "ci.sh",
+        "templates/upstash_kafka_connectors.prom.j2", "module_vs_lookup.yml", "ci.sh", "restart_failed.yml",
         # Run by test_awx.py and test_execution_environment.py.
         "platform/credential_type.yml", "platform/execution-environment.yml", "platform/internal_ca.yml",
     }

@@ -99,6 +99,7 @@ def play(tasks):
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             # Variables the examples take as given, as a user's inventory or vault would define them.
             "vault_upstash_api_key": "{{ it_api_key }}",
+            "vault_mongodb_password": "example-mongo-password",
             "upstash_email": "{{ it_email }}",
             "upstash_api_key": "{{ it_api_key }}",
             "cluster_id": "{{ prod }}",

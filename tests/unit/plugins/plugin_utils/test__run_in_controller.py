@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""run_in_controller() must answer exactly as the module process does, failures and masking included."""
+"""run_in_controller() must answer exactly as the module process does, failures, check and diff modes and masking included."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from ansible import constants as C
 
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO
 from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import run_in_controller
-from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector_info
+from ansible_collections.upstash.cloud.plugins.module_utils._connector_lifecycle import CONNECTOR
+from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector, upstash_kafka_connector_info
 
 API = "http://127.0.0.1:9"
 KEY = "controller-unit-key-5d1c"
@@ -109,3 +110,40 @@ def test_invocation_can_be_left_out():
     result = run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER), "m", invocation=False)
     assert "invocation" not in result and len(result["connectors"]) == 2
 
+
+LIFECYCLE_SECRET = "parity-secret-6c2d"
+LIFECYCLE_PROPERTIES = {"connector.class": "io.example.Sink", "db.password": LIFECYCLE_SECRET, "tasks.max": "1"}
+
+
+def mock_lifecycle_api():
+    existing = {"connector_id": "a", "name": "mongo-sink", "cluster_id": CLUSTER, "state": "running",
+                "properties": {"connector.class": "io.example.Sink", "tasks.max": "1", "db.password": "old-pw-1"}}
+    responses.get(API + "/v2/kafka/connectors/" + CLUSTER, json=[existing])
+    responses.post(API + "/v2/kafka/update-connector/a", json=existing)
+    responses.post(API + "/v2/kafka/connector/a/pause", json="OK")
+    responses.get(API + "/v2/kafka/connector/a", json=dict(existing, state="paused"))
+
+
+@pytest.mark.parametrize("args, check_mode, diff", [
+    (dict(name="mongo-sink", properties=LIFECYCLE_PROPERTIES, running_state="paused"), False, True),
+    (dict(name="mongo-sink", properties=LIFECYCLE_PROPERTIES, running_state="paused"), True, True),
+    (dict(name="mongo-sink", running_state="paused", redact=False), False, False),
+    (dict(name="mongo-sink", properties=LIFECYCLE_PROPERTIES, bogus=1), False, False),
+    (dict(name="mongo-sink", properties=LIFECYCLE_PROPERTIES, cluster_name="prod"), False, False),
+    (dict(properties=LIFECYCLE_PROPERTIES), False, False),
+])
+@responses.activate
+def test_the_connector_module_answers_alike_in_both_places(run_main, args, check_mode, diff):
+    args = dict(CREDENTIALS, cluster_id=CLUSTER, **args)
+    mock_lifecycle_api()
+    module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    if INVOCATION_ON_REQUEST:
+        module_args["_ansible_inject_invocation"] = True
+    code, from_module, out = run_main(upstash_kafka_connector.main, module_args)
+    from_controller = run_in_controller(CONNECTOR, args, "basic.py", check_mode=check_mode, diff=diff)
+    assert from_controller == from_module
+    # the same calls were made both times
+    calls = [(call.request.method, call.request.url) for call in responses.calls]
+    assert calls[:len(calls) // 2] == calls[len(calls) // 2:]
+    assert LIFECYCLE_SECRET not in json.dumps(from_controller) and LIFECYCLE_SECRET not in out
+    assert "old-pw-1" not in json.dumps(from_controller) or args.get("redact") is False
