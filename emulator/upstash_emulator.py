@@ -859,26 +859,27 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         """(status, body, headers) of the API's answer; mutation calls change the catalog."""
         catalog = self.server.catalog
         target = unquote(path.split("/", 4)[-1])
+        connector_id, _slash, action = target.partition("/")
+        reading = ("GET", "HEAD")
         if path == CLUSTERS_PATH:
-            methods, answer = ("GET", "HEAD"), lambda: (200, catalog.clusters_body)
+            methods, answer, args = reading, _found, (catalog.clusters_body, None)
         elif path.startswith(CONNECTORS_PREFIX):
-            methods, answer = ("GET", "HEAD"), lambda: _found(catalog.connector_list(target), "cluster not found")
+            methods, answer, args = reading, _found, (catalog.connector_list(target), "cluster not found")
         elif path == CREATE_PATH:
-            methods, answer = ("POST",), lambda: _mutation(request, catalog.create, request, self._email())
+            methods, answer, args = ("POST",), _mutation, (request, catalog.create, request, self._email())
         elif path.startswith(UPDATE_PREFIX):
-            methods, answer = ("POST",), lambda: _mutation(request, catalog.update, target, request)
-        elif path.startswith(CONNECTOR_PREFIX) and "/" not in target:
-            methods = ("GET", "HEAD", "DELETE")
-            answer = ((lambda: _mutation(request, catalog.delete, target)) if self.command == "DELETE"
-                      else (lambda: _found(catalog.connector(target), "connector not found")))
-        elif path.startswith(CONNECTOR_PREFIX) and target.partition("/")[2] in CONNECTOR_ACTIONS:
-            connector_id, _slash, action = target.partition("/")
-            methods, answer = ("POST",), lambda: _mutation(request, catalog.act, connector_id, action)
+            methods, answer, args = ("POST",), _mutation, (request, catalog.update, target, request)
+        elif path.startswith(CONNECTOR_PREFIX) and not action and self.command == "DELETE":
+            methods, answer, args = reading + ("DELETE",), _mutation, (request, catalog.delete, connector_id)
+        elif path.startswith(CONNECTOR_PREFIX) and not action:
+            methods, answer, args = reading + ("DELETE",), _found, (catalog.connector(connector_id), "connector not found")
+        elif path.startswith(CONNECTOR_PREFIX) and action in CONNECTOR_ACTIONS:
+            methods, answer, args = ("POST",), _mutation, (request, catalog.act, connector_id, action)
         else:
             return 404, _error_body("not found"), ()
         if self.command not in methods:
             return 405, _error_body("method not allowed"), [("Allow", ", ".join(methods))]
-        status, body = answer()
+        status, body = answer(*args)
         return status, body, ()
 
     def _email(self):

@@ -14,7 +14,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_demo_lists_renders_and_reports_the_failed_connector():
+def test_demo_lists_renders_reports_then_remediates_the_failed_connector():
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     for name in list(env):
         if name.startswith(("UPSTASH_", "ANSIBLE_")):
@@ -25,4 +25,7 @@ def test_demo_lists_renders_and_reports_the_failed_connector():
     assert "NON-COMPLIANT: Failed connectors: pg-source" in result.stdout
     assert "| pg-source | failed | FAILED |" in result.stdout
     assert "| es-sink | running | RUNNING, FAILED |" in result.stdout
+    assert "changed: [localhost] => (item=pg-source)" in result.stdout
+    assert "COMPLIANT: no connector is failed (mongo-sink: running, pg-source: running, s3-archive: paused, es-sink: running)" in result.stdout
+    assert "[WARNING]" not in result.stdout and "[DEPRECATION WARNING]" not in result.stdout
     assert "emulator-demo-key" not in result.stdout
