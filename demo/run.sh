@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Build and install the collection, start the emulator, run the demo playbook (list, report, check,
-# remediate, check again), stop the emulator.
+# Build and install the collection, start the emulator, run the demo playbook, stop the emulator.
 # Expects ansible-galaxy, ansible-playbook and python on PATH (make demo provides them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

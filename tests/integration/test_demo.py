@@ -27,5 +27,6 @@ def test_demo_lists_renders_reports_then_remediates_the_failed_connector():
     assert "| es-sink | running | RUNNING, FAILED |" in result.stdout
     assert "changed: [localhost] => (item=pg-source)" in result.stdout
     assert "COMPLIANT: no connector is failed (mongo-sink: running, pg-source: running, s3-archive: paused, es-sink: running)" in result.stdout
-    assert "[WARNING]" not in result.stdout and "[DEPRECATION WARNING]" not in result.stdout
+    for noise in ("[WARNING]", "[DEPRECATION WARNING]", "[ERROR]", "fatal:"):
+        assert noise not in result.stdout, noise
     assert "emulator-demo-key" not in result.stdout
