@@ -209,7 +209,7 @@ connector:
       the values of secret O(properties) are masked whatever O(redact) says.
     - An empty dictionary when the connector is absent, or would be created in check mode.
     - Every field the API sent is kept; see the info module's C(connectors) for their meaning.
-  returned: success
+  returned: when the task succeeds, and when O(wait) ends with the connector failed or still in a transitional state
   type: dict
   sample:
     connector_id: b3JkZXJzLXRvLW1vbmdv
