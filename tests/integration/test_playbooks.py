@@ -83,6 +83,12 @@ def test_account_wide_cluster_name_and_connector_id(ansible, emulator):
     assert paths["/v2/kafka/connectors/e0e0e0e0-0000-4000-8000-000000000003"] >= 2
 
 
+def test_states_filter_and_summary_on_every_path(ansible, emulator):
+    ansible("states.yml")
+    # the refused empty list sends nothing
+    assert emulator.stats()["by_path"]["/v2/kafka/clusters"] == 4
+
+
 def test_worker_process_and_module_process_answer_alike(ansible, emulator):
     template = dict(connector_id="c1", name="{{ 6 * 7 }}", state="running", cluster_id=PROD)
     emulator.fault("status", count=2, status=200, body=[template])
