@@ -205,7 +205,7 @@ def test_recipe_credentials_from_vaulted_variables(ansible, recipes, emulator, i
 
 def test_recipe_compliance_fails_the_play_on_a_failed_connector(ansible, recipes):
     output = run_recipe(ansible, recipes, "compliance_no_failed.yml", expect_rc=2)
-    assert "1 failed connector(s): pg-source in cluster %s (Task threw an uncaught" % PROD in output
+    assert "1 of 6 connectors failed: pg-source in cluster %s (Task threw an uncaught" % PROD in output
 
 
 def test_recipe_compliance_table_of_states_per_cluster(ansible, recipes):
