@@ -58,6 +58,10 @@ _VALUE = re.compile(
 _SCHEME_CREDENTIAL = re.compile(r"(?<![A-Za-z0-9])(?i:bearer|basic)[ \t]+(?P<credential>[A-Za-z0-9\-._~+/]{8,}=*)")
 _CREDENTIAL_SIGNS = frozenset("0123456789+/=-_.~ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+# What every pattern below needs somewhere in a text: most strings of a connector (names, states,
+# class names, numbers) have none of it and are passed by in one scan.
+_MAY_HOLD_A_SECRET = re.compile(r"[=:]|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr][ \t]|[Bb][Aa][Ss][Ii][Cc][ \t]")
+
 # The body of a PEM private key, up to its END line, or up to the next "-----" when it was cut short.
 _PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z0-9 ]{0,20}-----(?P<body>(?:(?!-----)[\s\S])+)")
 
@@ -151,6 +155,8 @@ def _scheme_credentials(text):
 
 def mask_text(text, found=None):
     """text with every secret it carries replaced by REDACTED; each masked substring is added to found."""
+    if not _MAY_HOLD_A_SECRET.search(text):
+        return text
     if "-----BEGIN" in text:
         text = _masked_spans(text, _pem_bodies(text), found)
     if "=" in text or ":" in text:
@@ -192,10 +198,16 @@ def redact_value(value, found=None):
     if isinstance(value, dict):
         redacted = {}
         for key, item in value.items():
-            if item is not None and is_secret_key(key):
+            secret = _secret_key_memo.get(key) if isinstance(key, str) else None
+            if secret is None:
+                secret = is_secret_key(key)
+            if item is not None and secret:
                 if found is not None:
                     _collect_scalars(item, found)
                 redacted[key] = REDACTED
+            elif type(item) is str:  # pylint: disable=unidiomatic-typecheck
+                # The common case, without a call per value: big listings hold hundreds of thousands.
+                redacted[key] = mask_text(item, found) if _MAY_HOLD_A_SECRET.search(item) else item
             else:
                 redacted[key] = redact_value(item, found)
         return redacted
