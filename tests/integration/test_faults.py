@@ -225,4 +225,3 @@ def test_redirect_to_another_host_does_not_carry_the_credentials(ansible, emulat
     # every request that reached the first emulator, after a redirect to itself too, carried the credentials
     kept = emulator.stats()["requests_log"]
     assert len(kept) >= 2 and all(entry["authorization"] for entry in kept)
-
