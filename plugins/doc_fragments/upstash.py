@@ -86,11 +86,11 @@ options:
       - name: UPSTASH_VALIDATE_CERTS
 """
 
-    # Every info module reads only and belongs to the action group. The attributes' general
-    # descriptions come from ansible.builtin.action_common_attributes (and its flow and
-    # actiongroups fragments), which each info module extends after this one: of two fragments
-    # setting the same key, the one listed first wins.
-    INFO_MODULE = r"""
+    # Every module runs in the worker process on a local connection and belongs to the action group.
+    # The attributes' general descriptions come from ansible.builtin.action_common_attributes (and
+    # its flow and actiongroups fragments), which each module extends after this one: of two
+    # fragments setting the same key, the one listed first wins.
+    MODULE = r"""
 attributes:
   action:
     support: full
@@ -107,14 +107,6 @@ attributes:
       - With C(async) the module runs as a module process, as any module does.
   bypass_host_loop:
     support: none
-  check_mode:
-    support: full
-    details:
-      - The module only reads, so it runs the same in check mode.
-  diff_mode:
-    support: N/A
-    details:
-      - The module changes nothing, so there is nothing to show a diff of.
   platform:
     platforms: posix
   action_group:
@@ -123,6 +115,19 @@ attributes:
       - upstash.cloud.upstash
     details:
       - Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
+"""
+
+    # Every info module reads only; listed before MODULE.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads, so it runs the same in check mode.
+  diff_mode:
+    support: N/A
+    details:
+      - The module changes nothing, so there is nothing to show a diff of.
 """
 
     # What to list, shared by the connector module and the connector lookup.

@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - upstash.cloud.upstash
   - upstash.cloud.upstash.cluster_redaction
   - upstash.cloud.upstash.info_module
+  - upstash.cloud.upstash.module
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups

@@ -24,6 +24,11 @@ author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
   - upstash.cloud.upstash
+  - upstash.cloud.upstash.connector_redaction
+  - upstash.cloud.upstash.module
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   name:
     description:
@@ -102,32 +107,16 @@ options:
     type: float
     default: 300
 attributes:
-  action:
-    support: full
-    description:
-      - On a C(local) connection, without C(become) or C(async), the module runs inside the Ansible
-        worker process on the controller, with the controller's Python and C(requests), instead of
-        starting a module process. C(ansible_python_interpreter) is then not used.
-      - The answer, the failures and the masking are the same either way, and the task's
-        C(environment) applies to both (credentials, proxies).
-      - On any other connection the module runs on the target host as usual.
-  async:
-    support: full
-    description: With C(async) the module runs as a module process, as any module does.
   check_mode:
     support: full
-    description: Sends only C(GET) requests and reports what would change.
+    details:
+      - Sends only C(GET) requests and reports what would change.
   diff_mode:
     support: full
-    description:
+    details:
       - Shows the connector's C(properties) and C(running_state) before and after, secrets masked.
       - The after side is what the calls sent lead to; a reconfigured or restarted connector shows
         C(pending) or C(restarted) until it settles.
-  action_group:
-    support: full
-    description: Use C(group/upstash.cloud.upstash) in C(module_defaults) to set credentials once.
-    membership:
-      - upstash.cloud.upstash
 seealso:
   - module: upstash.cloud.upstash_kafka_connector_info
     description: List connectors and their states, for example the failed ones to restart.

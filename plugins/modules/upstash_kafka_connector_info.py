@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - upstash.cloud.upstash.connector_redaction
   - upstash.cloud.upstash.connector_query
   - upstash.cloud.upstash.info_module
+  - upstash.cloud.upstash.module
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
