@@ -44,6 +44,8 @@ seealso:
     description: The same connectors as a task result, with check mode and C(module_defaults).
   - module: upstash.cloud.upstash_kafka_cluster_info
     description: The Kafka clusters of the account, to find a cluster's id or to loop over clusters.
+  - module: upstash.cloud.upstash_kafka_connector
+    description: Create, reconfigure, pause, start, restart or delete a connector.
   - ref: ansible_collections.upstash.cloud.docsite.guide_module_vs_lookup
     description: When to use the module and when the lookup.
 """

@@ -7,6 +7,9 @@
 
 It reads the connector (GET), works out what differs (plan_properties, plan_running), sends one call
 per difference unless in check mode, reads the connector back, and waits for it to settle if asked.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations

@@ -41,6 +41,8 @@ seealso:
   - plugin: upstash.cloud.upstash_kafka_connectors
     plugin_type: lookup
     description: The connectors of one or more clusters in a template, a loop or a variable.
+  - module: upstash.cloud.upstash_kafka_connector
+    description: Create, reconfigure, pause, start, restart or delete a connector of a cluster.
 """
 
 EXAMPLES = r"""

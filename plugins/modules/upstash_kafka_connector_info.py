@@ -41,6 +41,8 @@ seealso:
     description: The same connectors in a template, a loop or a variable.
   - module: upstash.cloud.upstash_kafka_cluster_info
     description: The Kafka clusters of the account, to find a cluster's id or to loop over clusters.
+  - module: upstash.cloud.upstash_kafka_connector
+    description: Act on what a check finds, for example restart the failed connectors.
   - ref: ansible_collections.upstash.cloud.docsite.guide_module_vs_lookup
     description: When to use the module and when the lookup.
 """
