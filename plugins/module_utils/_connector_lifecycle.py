@@ -188,16 +188,56 @@ def wait_until_settled(client, connector, timeout):
 _CALLS = {"pause": "pause_connector", "start": "start_connector", "restart": "restart_connector"}
 
 
+def plan_calls(params, current):
+    """The calls that bring the connector (None: absent) to what params want, in order, with the
+    properties and running state they lead to: ([(call, payload), ...], properties, running state)."""
+    wanted = params["properties"]
+    if current is None:
+        if wanted is None or params["name"] is None or (params["cluster_id"] is None and params["cluster_name"] is None):
+            raise UpstashConfigError(
+                "Kafka connector %s does not exist; creating it needs name, cluster_id or cluster_name, and properties."
+                % (repr(params["name"]) if params["name"] is not None else repr(params["connector_id"])))
+        if not wanted.get("connector.class"):
+            raise UpstashConfigError("Creating Kafka connector %r needs the connector.class property." % params["name"])
+        if params["running_state"] == "paused":
+            return [("create", wanted), ("pause", None)], dict(wanted), "paused"
+        return [("create", wanted)], dict(wanted), "pending"
+    calls = []
+    changes = plan_properties(wanted or {}, current.get("properties"), params["update_secrets"])
+    state = str(current.get("state", "")).lower()
+    if changes:
+        calls.append(("update", changes))
+        # The API restarts a reconfigured connector unless it is paused.
+        state = "paused" if state == "paused" else "pending"
+    action = plan_running(params["running_state"], state)
+    if action:
+        calls.append((action, None))
+        state = {"pause": "paused", "start": "running", "restart": "restarted"}[action]
+    return calls, dict(current.get("properties") or {}, **changes), state
+
+
+def send_calls(client, calls, cluster_id, name, connector_id, task):
+    """Send the planned calls; the connector read back after the last one."""
+    for call, payload in calls:
+        if call == "create":
+            connector_id = client.create_connector(cluster_id, name, payload)["connector_id"]
+        elif call == "update":
+            client.update_connector(connector_id, payload)
+        else:
+            getattr(client, _CALLS[call])(connector_id)
+        # Only once the API has confirmed it: a failed first call reports that nothing changed.
+        task.changed = True
+    return client.get_connector(connector_id)
+
+
 def manage_connector(client, params, task):
     """The module's body: see the module's documentation."""
     _check_identity(params)
     redact = params["redact"]
-    wanted = params["properties"]
     cluster_id, current = locate(client, params)
-    if current is not None:
-        task.hide(secret_strings(current.get("properties") or {}) if redact else ())
-    before_state = None if current is None else str(current.get("state", "")).lower()
-    diff = {"before": _diff_side(current, before_state)}
+    if current is not None and redact:
+        task.hide(secret_strings(current))
+    before = _diff_side(current, None if current is None else str(current.get("state", "")).lower())
 
     if params["state"] == "absent":
         if current is not None:
@@ -206,59 +246,24 @@ def manage_connector(client, params, task):
             task.changed = True
         result = dict(changed=task.changed, connector={})
         if task.diff:
-            result["diff"] = dict(diff, after={})
+            result["diff"] = dict(before=before, after={})
         return result
 
-    calls = []
-    if current is None:
-        if wanted is None or params["name"] is None or cluster_id is None:
-            raise UpstashConfigError(
-                "Kafka connector %s does not exist; creating it needs name, cluster_id or cluster_name, and properties."
-                % (repr(params["name"]) if params["name"] is not None else repr(params["connector_id"])))
-        if not wanted.get("connector.class"):
-            raise UpstashConfigError("Creating Kafka connector %r needs the connector.class property." % params["name"])
-        calls.append(("create", wanted))
-        after_properties, after_state = dict(wanted), "pending"
-        if params["running_state"] == "paused":
-            calls.append(("pause", None))
-            after_state = "paused"
-    else:
-        changes = plan_properties(wanted or {}, current.get("properties"), params["update_secrets"])
-        after_properties = dict(current.get("properties") or {}, **changes)
-        after_state = before_state
-        if changes:
-            calls.append(("update", changes))
-            # The API restarts a reconfigured connector unless it is paused.
-            if after_state != "paused":
-                after_state = "pending"
-        action = plan_running(params["running_state"], after_state)
-        if action:
-            calls.append((action, None))
-            after_state = {"pause": "paused", "start": "running", "restart": "restarted"}[action]
-
+    calls, after_properties, after_state = plan_calls(params, current)
     connector = current
     if calls and task.check_mode:
         task.changed = True
     elif calls:
         connector_id = None if current is None else current["connector_id"]
-        for call, payload in calls:
-            if call == "create":
-                connector_id = client.create_connector(cluster_id, params["name"], payload)["connector_id"]
-            elif call == "update":
-                client.update_connector(connector_id, payload)
-            else:
-                getattr(client, _CALLS[call])(connector_id)
-            # Only once the API has confirmed it: a failed first call reports that nothing changed.
-            task.changed = True
-        connector = client.get_connector(connector_id)
+        connector = send_calls(client, calls, cluster_id, params["name"], connector_id, task)
     waited = params["wait"] and not task.check_mode and connector is not None
     if waited:
         connector = wait_until_settled(client, connector, params["wait_timeout"])
     if redact and connector is not None:
-        task.hide(secret_strings(connector.get("properties") or {}))
+        task.hide(secret_strings(connector))
     result = dict(changed=task.changed, connector=_shown(connector, redact))
     if task.diff:
-        result["diff"] = dict(diff, after=_diff_side({"properties": after_properties}, after_state))
+        result["diff"] = dict(before=before, after=_diff_side({"properties": after_properties}, after_state))
     if waited and settling(connector):
         raise TaskFailure("Kafka connector %r was still %s after waiting %g seconds (wait_timeout)."
                           % (connector.get("name"), connector.get("state"), params["wait_timeout"]), **result)
