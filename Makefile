@@ -6,7 +6,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: test demo ee-demo venv unit integration sanity lint docs-lint changelog-lint test-matrix bench clean
+.PHONY: test demo ee-demo venv unit integration units targets sanity lint docs-lint changelog-lint test-matrix bench clean
 
 $(STAMP): test-requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,30 @@ $(STAMP): test-requirements.txt requirements.txt
 
 venv: $(STAMP)
 
-## test: sanity, lint, docs and changelog gates, unit and integration tests (the CI gate)
-test: venv sanity lint docs-lint changelog-lint
+## test: sanity, lint, docs and changelog gates, unit tests, integration targets and the pytest
+## integration suites, on the one ansible-core of test-requirements.txt (the fast gate)
+test: venv sanity lint docs-lint changelog-lint units targets
 	$(BIN)/python benchmarks/bench.py --quick
-	$(BIN)/python -m pytest tests/unit tests/integration
+	$(BIN)/python -m pytest tests/integration
 
+# Plain pytest, for quick work on one file (make test runs the same unit tests under ansible-test).
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
+# The integration suites that stay in pytest: fault matrix, hostile servers, docs, build, demo.
 integration: venv
 	$(BIN)/python -m pytest tests/integration
+
+# ansible-test units and integration run with --local: in this venv, on exactly its pinned packages,
+# installing nothing during the run. --venv would instead pip-install ansible-test's own, unpinned
+# choice into fresh venvs under ~/.ansible for every Python, needing the package index on every run
+# and never testing the requests/urllib3 floor (tests/matrix/requests-urllib3-floor.txt).
+units: venv
+	PATH="$(BIN):$$PATH" tests/ansible_test.sh units --local --python $(PYTHON_VERSION)
+
+# tests/integration/targets/: one per plugin, each against the bundled emulator (setup_upstash_emulator).
+targets: venv
+	PATH="$(BIN):$$PATH" tests/ansible_test.sh integration --local --python $(PYTHON_VERSION)
 
 # Every Python version ansible-test supports that this machine has; see tests/sanity.sh.
 sanity: venv
@@ -45,7 +59,8 @@ docs-lint: venv
 changelog-lint: venv
 	PATH="$(BIN):$$PATH" tests/changelog_check.sh
 
-## test-matrix: unit and integration tests on the oldest and newest ansible-core (tests/matrix/*.txt)
+## test-matrix: ansible-test sanity, units and integration on every supported ansible-core, the
+## requests/urllib3 floor, and the pytest suites on the oldest and newest (tests/matrix/*.txt)
 test-matrix:
 	tests/matrix.sh
 
