@@ -7,7 +7,7 @@
 # Each tests/matrix/<entry>.txt is one entry: a pinned requirements file that starts with
 #   # python: X.Y                   the Python the entry runs on
 #   # checks: sanity units integration pytest   what it runs, any of these four
-# sanity is tests/sanity.sh; units and integration are `ansible-test units|integration --local` through
+# sanity is tests/sanity.sh on the entry's Python; units and integration are `ansible-test units|integration --local` through
 # tests/ansible_test.sh, so they run on exactly the pinned packages of the entry (no install during the
 # test, and the floor entry really tests the floor); pytest is `pytest tests/integration`, the suites
 # that stay in pytest (fault matrix, hostile servers, docs, build).
@@ -19,6 +19,7 @@
 # check fails. An entry whose Python is not on this machine is skipped with a notice
 # (tests/python_for.sh says where it looks). The run fails if any check failed, after all have run.
 set -euo pipefail
+TIMEFORMAT='%U %S'
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venvs=${MATRIX_VENVS:-$root/.venv-matrix}
 jobs=${MATRIX_JOBS:-2}
@@ -33,11 +34,11 @@ header() {  # header <requirements file> <name>: the value of "# <name>: ..." in
 
 count() {  # count <check> <log>: what the check ran, from its output
     case $1 in
-        sanity) echo "$(grep -c "^Running sanity test '" "$2" || true) sanity tests" ;;
+        sanity) echo "$(grep -c '^Running sanity test ' "$2" || true) sanity tests" ;;
         units | pytest)
             # pytest's closing lines, one per unit-test group under ansible-test
-            grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$2" |
-                awk '{ for (i = 2; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|errors?|skipped)/) n[$(i + 1)] += $i }
+            grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped)\b.* in [0-9.]+s' "$2" |
+                awk '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|errors?|skipped)/) n[$(i + 1)] += $i }
                      END { printf "%d passed, %d failed, %d skipped", n["passed"] + n["passed,"], n["failed"] + n["failed,"],
                            n["skipped"] + n["skipped,"] }' ;;
         integration)
@@ -77,28 +78,34 @@ run_entry() {  # run_entry <requirements file>: set up the entry's venv, run its
         echo "$digest" >"$venv/.installed"
     fi
     mkdir -p "$venv/home"
-    printf '%-24s python %-5s %s, venv %ds\n' "$entry" "$version" "$("$venv/bin/ansible" --version | head -n 1)" \
-        $((SECONDS - started)) >"$summary"
+    printf '%-24s python %-5s ansible-core %s, venv %ds\n' "$entry" "$version" \
+        "$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')" $((SECONDS - started)) >"$summary"
 
     local failed=0
     for check in $checks; do
         started=$SECONDS
         status=0
-        # The venv's bin first: ansible-test, ansible-playbook and the tests' tools come from there.
-        case $check in
-            sanity) HOME=$venv/home PATH="$venv/bin:$PATH" tests/sanity.sh ;;
-            units | integration) HOME=$venv/home PATH="$venv/bin:$PATH" tests/ansible_test.sh "$check" --local --python "$version" ;;
-            pytest) HOME=$venv/home PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest tests/integration ;;
-            *) echo "unknown check: $check"; false ;;
-        esac >"$logs/$entry.$check.log" 2>&1 </dev/null || status=$?
+        # The venv's bin first: ansible-test, ansible-playbook and the tests' tools come from there. The CPU
+        # time (user + system, this check's processes) says more than the wall time on a busy machine.
+        { time (
+            case $check in
+                # On the entry's Python only: make test runs them on every Python, and that many sanity
+                # venvs per entry would not fit in CI's time.
+                sanity) HOME=$venv/home PATH="$venv/bin:$PATH" SANITY_PYTHON_VERSIONS=$version tests/sanity.sh ;;
+                units | integration) HOME=$venv/home PATH="$venv/bin:$PATH" tests/ansible_test.sh "$check" --local --python "$version" ;;
+                pytest) HOME=$venv/home PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest tests/integration ;;
+                *) echo "unknown check: $check"; false ;;
+            esac >"$logs/$entry.$check.log" 2>&1 </dev/null
+        ); } 2>"$logs/$entry.$check.cpu" || status=$?
         took=$((SECONDS - started))
+        cpu=$(awk '{ printf "%d", $1 + $2 }' "$logs/$entry.$check.cpu")
         if [[ $status -eq 0 ]]; then
             result=passed
         else
             result="FAILED (exit $status, log $logs/$entry.$check.log)"
             failed=1
         fi
-        printf '    %-12s %-7s in %4ds: %s\n' "$check" "$result" "$took" "$(count "$check" "$logs/$entry.$check.log")" >>"$summary"
+        printf '    %-12s %-7s in %4ds (cpu %4ds): %s\n' "$check" "$result" "$took" "$cpu" "$(count "$check" "$logs/$entry.$check.log")" >>"$summary"
     done
     return "$failed"
 }
