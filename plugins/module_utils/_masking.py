@@ -255,9 +255,11 @@ class CredentialMask:
         ranges.sort()
         pieces, copied = [], 0
         for start, end in ranges:
-            if end <= copied:
+            # Ranges found in different views may overlap or touch: one mask covers them all.
+            if pieces and start <= copied:
+                copied = max(copied, end)
                 continue
-            pieces.extend([text[copied:max(start, copied)], MASK])
+            pieces.extend([text[copied:start], MASK])
             copied = end
         pieces.append(text[copied:])
         return "".join(pieces)

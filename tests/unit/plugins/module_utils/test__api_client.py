@@ -615,3 +615,23 @@ def test_a_read_timeout_repeats_a_get_but_never_a_mutation(silent_server, method
     assert message.startswith("Timed out after 0.3 seconds waiting for 127.0.0.1:%d to answer %s /v2/kafka/" % (silent_server.port, method))
     assert message.endswith(expected)
     assert silent_server.requests() == tries
+
+
+@responses.activate
+def test_an_answer_that_echoes_the_key_in_any_form_is_masked_in_its_data():
+    token = base64.b64encode(("%s:%s" % (EMAIL, KEY)).encode()).decode()
+    echoed = [{"connector_id": "a", "name": "echo", "state_error_message": "auth=Basic%20" + token.replace("=", "%3D"),
+               "tasks": [{"trace": "key " + "".join("\\u%04x" % ord(char) for char in KEY)}], "properties": {KEY: ["Bearer " + token]}}]
+    responses.get(LIST_URL, json=echoed)
+    responses.get(API + "/v2/kafka/connectors/other", json=CONNECTORS)
+    assert client().list_connectors(CLUSTER) == [{"connector_id": "a", "name": "echo", "state_error_message": "auth=Basic%20********",
+                                                  "tasks": [{"trace": "key ********"}], "properties": {"********": ["Bearer ********"]}}]
+    assert client().list_connectors("other") == CONNECTORS
+
+
+@responses.activate
+def test_the_api_words_are_masked_after_json_decoding_and_before_the_cut():
+    escaped = "".join("\\u%04x" % ord(char) for char in KEY)
+    responses.get(LIST_URL, status=400, body='{"error": "%s%s"}' % ("x" * 190, escaped))
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
+    assert KEY[:3] not in message.split("x" * 190)[-1]
