@@ -40,22 +40,41 @@ options:
     default: true
   ca_path:
     description:
-      - Path of a PEM CA bundle used to verify the server certificate instead of the system store.
+      - Path of a PEM CA bundle file, or of a directory of hashed CA certificates (as C(c_rehash) makes),
+        that the server certificate must chain to.
+      - Without it the platform's trust store is used, as M(ansible.builtin.uri) does, that is OpenSSL's
+        default paths, which honour the E(SSL_CERT_FILE) and E(SSL_CERT_DIR) environment variables.
+        Only a system without any trust store falls back to the CA bundle that comes with C(requests).
+      - A relative path is read from the playbook's directory.
+      - If not set, the value of the E(UPSTASH_CA_PATH) environment variable is used.
     type: path
   timeout:
     description:
-      - Seconds to wait for one request to connect, and then for each read.
+      - Seconds each request attempt may take as a whole, connecting, sending and reading the whole
+        answer included. A server that answers too slowly, however steadily, is cut off then.
+      - At most V(3600). A retry is a new attempt with its own time.
+      - The task keyword C(timeout) ends the whole call, retries and account-wide requests included;
+        no request is sent after it.
     type: float
     default: 30
   retries:
     description:
       - How many times to retry a request that got HTTP 429 or 5xx, a connection error or a read timeout.
+      - From V(0) to V(10).
       - Retries back off exponentially and honour a C(Retry-After) header (waiting at most 60 seconds).
       - A request that changes something (C(POST), C(DELETE)) is retried only when it was certainly
         not processed, that is when the connection failed before it was sent or the API answered 429 or 503.
       - V(0) means exactly one try.
     type: int
     default: 3
+  max_response_mb:
+    description:
+      - The largest answer accepted, in MiB, counted after decompression. A larger answer fails the
+        task instead of filling the controller's memory.
+      - The default holds more than 100,000 connectors; raise it for larger clusters.
+      - If not set, the value of the E(UPSTASH_MAX_RESPONSE_MB) environment variable is used, then the default.
+    type: int
+    default: 512
 requirements:
   - requests >= 2.30.0
   - urllib3 >= 2.0.2
@@ -85,6 +104,12 @@ options:
   validate_certs:
     env:
       - name: UPSTASH_VALIDATE_CERTS
+  ca_path:
+    env:
+      - name: UPSTASH_CA_PATH
+  max_response_mb:
+    env:
+      - name: UPSTASH_MAX_RESPONSE_MB
 """
 
     # Every module runs in the worker process on a local connection and belongs to the action group.
@@ -99,8 +124,13 @@ attributes:
       - On a C(local) connection, without C(become) or C(async), the module runs inside the Ansible
         worker process on the controller, with the controller's Python and C(requests), instead of
         starting a module process. C(ansible_python_interpreter) is then not used.
-      - The answer, the failures and the masking are the same either way, and the task's
-        C(environment) applies to both (credentials, proxies).
+      - The answer, the failures, the warnings and the masking are the same either way; the task's
+        C(environment) applies to both (credentials, proxies), and both run in the playbook's
+        directory, so a relative O(ca_path) is found the same way.
+      - What still differs is the Python interpreter (the controller's, not C(ansible_python_interpreter)),
+        and that no invocation is logged to the target's syslog, as a module process does.
+      - Set the variable C(upstash_module_process) to V(true) (for a host, a play or a task) to run a
+        module process on a local connection too.
       - On any other connection the module runs on the target host as usual.
   async:
     support: full

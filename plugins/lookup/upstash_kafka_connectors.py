@@ -103,15 +103,21 @@ _list:
   elements: dict
 """
 
+import os
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.validation import check_type_bool
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     API_OPTION_NAMES,
     HAS_REQUESTS,
     UpstashError,
-    client_from_options,
+    UpstashUnexpectedError,
+    api_call,
+    quoted,
 )
 from ansible_collections.upstash.cloud.plugins.module_utils._memo import MemoizingClient
 from ansible_collections.upstash.cloud.plugins.module_utils._queries import QUERY_OPTION_NAMES, query_connectors
@@ -127,7 +133,54 @@ def _flatten(terms):
     return flat
 
 
+display = Display()
+
+
 class LookupModule(LookupBase):
+    def _check_keywords(self, kwargs):
+        """Refuse keywords this lookup does not have: Ansible would ignore them silently."""
+        known = sorted(name for name in self.option_definitions if not name.startswith("_"))
+        unknown = sorted(name for name in kwargs if name not in known)
+        if unknown:
+            raise AnsibleLookupError(
+                "Unknown option%s %s for upstash.cloud.upstash_kafka_connectors; its options are %s."
+                % ("s" if len(unknown) > 1 else "", ", ".join(quoted(name) for name in unknown[:10]), ", ".join(known))
+            )
+
+    def _as_given(self, name, variables, kwargs):
+        """(value, where from) of an option as the user wrote it, before Ansible's config layer converted
+        it; None when it was not given."""
+        definition = self.option_definitions[name]
+        var_names = [source["name"] for source in definition.get("vars", []) if source["name"] in (variables or {})]
+        env_names = [source["name"] for source in definition.get("env", []) if source["name"] in os.environ]
+        if name in kwargs:
+            return kwargs[name], ""
+        if var_names:
+            return self._templar.template(variables[var_names[-1]]), " (from variable %s)" % var_names[-1]
+        if env_names:
+            return os.environ[env_names[-1]], " (from environment variable %s)" % env_names[-1]
+        return None
+
+    def _strict_options(self, variables, kwargs):
+        """Booleans as the modules' argument spec reads them: Ansible's config layer turns any unknown
+        spelling ('ture', 'maybe', 'enabled') into false, which would switch redaction or TLS checks off.
+        A relative ca_path is read from the playbook's directory, as the modules read it, not from the
+        directory ansible-playbook was started in."""
+        for name, definition in self.option_definitions.items():
+            given = self._as_given(name, variables, kwargs)
+            if given is None:
+                continue
+            raw, origin = given
+            if definition.get("type") in ("bool", "boolean"):
+                try:
+                    self._options[name] = check_type_bool(raw)
+                except TypeError:
+                    raise AnsibleLookupError(
+                        "Invalid %s %s%s: it must be a boolean (true/false, yes/no, on/off or 1/0)." % (name, quoted(raw), origin)
+                    )
+            elif name == "ca_path" and isinstance(raw, str) and raw:
+                self._options[name] = os.path.join(self._loader.get_basedir(), os.path.expanduser(raw))
+
     def _api_options(self, variables, direct):
         """The shared API options; values that came from host/play variables are templated first,
         because those arrive as written ("{{ vault_upstash_api_key }}")."""
@@ -143,12 +196,21 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if not HAS_REQUESTS:
             raise AnsibleLookupError(missing_required_lib("requests"))
+        self._check_keywords(kwargs)
         self.set_options(var_options=variables, direct=kwargs)
+        self._strict_options(variables, kwargs)
 
         cluster_ids = _flatten(terms)
         query = dict((option, self.get_option(option)) for option in QUERY_OPTION_NAMES)
+        cache_ttl = self.get_option("cache_ttl")
+
+        def read(client):
+            return query_connectors(MemoizingClient(client, cache_ttl), cluster_ids, **query)
+
         try:
-            client = client_from_options(self._api_options(variables, kwargs))
-            return query_connectors(MemoizingClient(client, self.get_option("cache_ttl")), cluster_ids, **query)
+            return api_call(self._api_options(variables, kwargs), read, display.warning)
+        except UpstashUnexpectedError as exc:
+            display.vvv("The full traceback of this error is:\n%s" % exc.traceback)
+            raise AnsibleLookupError(str(exc))
         except UpstashError as exc:
             raise AnsibleLookupError(str(exc))

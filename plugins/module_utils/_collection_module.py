@@ -22,8 +22,9 @@ from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     UpstashError,
+    UpstashUnexpectedError,
     api_argument_spec,
-    client_from_options,
+    api_call,
 )
 
 
@@ -81,16 +82,26 @@ def failure_result(exc, task):
     status = getattr(exc, "status", None)
     if status is not None:
         result["status"] = status
+    if isinstance(exc, UpstashUnexpectedError):
+        # Shown by ansible-playbook at -vvv, as for any module's exception.
+        result["exception"] = exc.traceback
     result.update(getattr(exc, "result", {}))
     return result
 
 
-def answer(definition, client, params, task):
-    """The body's result, or the failure result: what both ways of running a module return."""
+def answer(definition, params, task):
+    """The body's result, or the failure result: what both ways of running a module return.
+
+    Warnings raised on the way (see api_call) are in the result's warnings, as module.warn() puts them.
+    """
+    warnings = []
     try:
-        return definition.body(client(), params, task)
+        result = api_call(params, lambda client: definition.body(client, params, task), warnings.append)
     except UpstashError as exc:
-        return failure_result(exc, task)
+        result = failure_result(exc, task)
+    if warnings:
+        result["warnings"] = list(result.get("warnings", [])) + warnings
+    return result
 
 
 class _MaskingModule(AnsibleModule):
@@ -120,8 +131,10 @@ def run_module(definition):
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     task = Task(check_mode=module.check_mode, diff=module._diff)  # pylint: disable=protected-access
-    result = answer(definition, lambda: client_from_options(module.params), module.params, task)
+    result = answer(definition, module.params, task)
     module.no_log_values.update(task.secrets)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -58,3 +58,6 @@ class MemoizingClient:
 
     def list_clusters(self):
         return self._remember(("clusters",), self._client.list_clusters)
+
+    def cancel(self):
+        self._client.cancel()

@@ -12,10 +12,18 @@ any release.
 
 from __future__ import annotations
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import MAX_CONCURRENT_REQUESTS, UpstashError, validate_id
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
+    MAX_CONCURRENT_REQUESTS,
+    UpstashError,
+    quoted,
+    shorten,
+    validate_id,
+)
 from ansible_collections.upstash.cloud.plugins.module_utils._connectors import shape_clusters, shape_connectors, summarize
 
 _NAMES_SHOWN = 10
+# A list of names in a message is cut at a few times what one value may take.
+_QUOTE_LIST_MAX = 100
 
 
 # The options query_connectors() takes by name, beside the cluster ids.
@@ -53,38 +61,55 @@ def resolve_cluster_name(client, cluster_name):
     """The id of the one cluster of the account with this name."""
     clusters = client.list_clusters()
     matches = [cluster for cluster in clusters if cluster.get("name") == cluster_name]
-    if len(matches) == 1 and isinstance(matches[0].get("cluster_id"), str):
-        return matches[0]["cluster_id"]
+    if len(matches) == 1:
+        try:
+            return validate_id(matches[0].get("cluster_id"), "cluster_id")
+        except UpstashError as exc:
+            raise UpstashError("The Kafka cluster named %s has no usable id in the account's cluster list: %s"
+                               % (quoted(cluster_name), exc))
     if len(matches) > 1:
+        ids = ", ".join(quoted(cluster.get("cluster_id")) for cluster in matches[:_NAMES_SHOWN])
         raise UpstashError(
-            "%d Kafka clusters are named %r (ids %s); use cluster_id to pick one."
-            % (len(matches), cluster_name, ", ".join(str(cluster.get("cluster_id")) for cluster in matches))
+            "%d Kafka clusters are named %s (ids %s); use cluster_id to pick one."
+            % (len(matches), quoted(cluster_name), shorten(ids, 4 * _QUOTE_LIST_MAX))
         )
     names = sorted(str(cluster.get("name")) for cluster in clusters)
-    shown = ", ".join(repr(name) for name in names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
+    shown = ", ".join(quoted(name) for name in names[:_NAMES_SHOWN]) + (", ..." if len(names) > _NAMES_SHOWN else "")
     raise UpstashError(
-        "No Kafka cluster named %r in this account (%s)."
-        % (cluster_name, "its clusters are " + shown if names else "it has no Kafka clusters")
+        "No Kafka cluster named %s in this account (%s)."
+        % (quoted(cluster_name), "its clusters are " + shorten(shown, 4 * _QUOTE_LIST_MAX) if names else "it has no Kafka clusters")
     )
 
 
 def _connectors_of_each(client, cluster_ids):
-    """The connectors of several clusters fetched concurrently, kept in cluster order."""
+    """The connectors of several clusters fetched concurrently, kept in cluster order.
+
+    The first failure ends the call, and so does anything raised in this thread while it waits (the
+    task's own timeout arrives as an exception here): queued requests are dropped, those in flight
+    cut off, and every thread has ended when this returns or raises.
+    """
     if len(cluster_ids) == 1:
         return [client.list_connectors(cluster_ids[0])]
     from concurrent.futures import ThreadPoolExecutor  # only account-wide calls pay for the import
 
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, len(cluster_ids))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_REQUESTS, len(cluster_ids)))
+    futures = []
+    try:
         futures = [pool.submit(client.list_connectors, cluster_id) for cluster_id in cluster_ids]
         listings = []
         for cluster_id, future in zip(cluster_ids, futures):
             try:
                 listings.append(future.result())
             except UpstashError as exc:
-                for pending in futures:
-                    pending.cancel()
-                raise UpstashError("Listing the connectors of Kafka cluster %r failed: %s" % (cluster_id, exc))
-    return listings
+                raise UpstashError("Listing the connectors of Kafka cluster %s failed: %s" % (quoted(cluster_id), exc))
+        return listings
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        client.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _with_cluster_id(connectors, cluster_id):

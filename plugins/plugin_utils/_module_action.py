@@ -8,8 +8,9 @@
 Starting a module process (AnsiballZ payload, a new Python, importing requests) costs more than
 the API call itself, and moving a large answer back through JSON costs more again. On a local
 connection the module would run on the controller anyway, so the action runs the same module body
-there, with the same options, check and diff modes, environment and masking. Everything else (a
-remote host, become, async, or no requests on the controller) runs the module as usual.
+there, with the same options, check and diff modes, environment, working directory and masking.
+Everything else (a remote host, become, async, no requests on the controller, or the variable
+upstash_module_process set to true) runs the module as usual.
 
 Private to this collection: not an interface for other collections or playbooks; it may change in
 any release.
@@ -22,12 +23,14 @@ import json
 import os
 
 from ansible import constants as C
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.validation import check_type_bool
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, client_from_options
+from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, quoted
 from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import Task, answer
 
 try:
@@ -55,15 +58,22 @@ def reports_invocation(task_vars):
 
 
 @contextlib.contextmanager
-def process_environment(environment):
-    """os.environ with these variables set, as the module process would have it, then restored."""
-    saved = dict(os.environ)
+def process_environment(environment, directory):
+    """os.environ with these variables set and the current directory, as the module process would
+    have them (ansible-core starts a local module process in the playbook's directory), then restored."""
+    saved, saved_directory = dict(os.environ), os.getcwd()
     os.environ.update((name, str(value)) for name, value in environment.items())
     try:
+        os.chdir(directory)
         yield
     finally:
+        os.chdir(saved_directory)
         os.environ.clear()
         os.environ.update(saved)
+
+
+# A variable that sends the module to a module process even on a local connection.
+FORCE_MODULE_PROCESS = "upstash_module_process"
 
 
 def run_in_controller(definition, args, module_name, check_mode=False, diff=False, invocation=True):
@@ -83,7 +93,7 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
             message = "Unsupported parameters for (%s) module: %s" % (module_name, message)
         result = dict(failed=True, msg=message)
     else:
-        result = answer(definition, lambda: client_from_options(params), params, task)
+        result = answer(definition, params, task)
     if invocation:
         result["invocation"] = {"module_args": params}
     # The values AnsibleModule masks, read as it reads them: besides no_log options set in args, this
@@ -97,21 +107,33 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
 class ModuleAction(NormalAction):
     MODULE = None  # the CollectionModule this action runs
 
-    def runs_in_controller(self):
+    def forces_module_process(self, task_vars):
+        if FORCE_MODULE_PROCESS not in (task_vars or {}):
+            return False
+        value = task_vars[FORCE_MODULE_PROCESS]
+        try:
+            return check_type_bool(self._templar.template(value))
+        except TypeError:
+            raise AnsibleActionFail(
+                "Invalid %s %s: it must be a boolean (true/false, yes/no, on/off or 1/0)." % (FORCE_MODULE_PROCESS, quoted(value))
+            )
+
+    def runs_in_controller(self, task_vars=None):
         return (
             HAS_REQUESTS
             and self._connection.transport == "local"
             and not self._play_context.become
             and not self._task.async_val
+            and not self.forces_module_process(task_vars)
         )
 
     def run(self, tmp=None, task_vars=None):
-        if not self.runs_in_controller():
+        if not self.runs_in_controller(task_vars):
             return super().run(tmp, task_vars)
         result = super(NormalAction, self).run(tmp, task_vars)
         environment = {}
         self._compute_environment_string(environment)
-        with process_environment(environment):
+        with process_environment(environment, self._loader.get_basedir()):
             result.update(run_in_controller(self.MODULE, args_as_sent(self._task.args), self._task.action,
                                             check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
                                             invocation=reports_invocation(task_vars)))

@@ -54,6 +54,22 @@ def _load_emulator():
 upstash_emulator = _load_emulator()
 
 
+def _load_hostile_server():
+    spec = importlib.util.spec_from_file_location("hostile_server", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                                 "hostile_server.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def hostile_server():
+    """A server that writes raw, misbehaving HTTP; see tests/integration/hostile_server.py."""
+    server = _load_hostile_server().HostileServer()
+    yield server
+    server.stop()
+
+
 def start_emulator(*args, **settings):
     """The emulator as a child process, with the credentials the tests use."""
     return upstash_emulator.ChildEmulator("--email", EMAIL, "--api-key", API_KEY, *args, **settings)
@@ -190,6 +206,14 @@ def tls_emulator(tls_certificate):
 def second_emulator():
     """Another plain HTTP emulator, for a redirect to a different host to land on."""
     emulator = start_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def many_clusters_emulator():
+    """An emulator whose account has 43 Kafka clusters."""
+    emulator = start_emulator("--extra-clusters", "40")
     yield emulator
     emulator.stop()
 

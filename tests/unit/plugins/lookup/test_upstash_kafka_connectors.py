@@ -150,3 +150,56 @@ def test_repeated_lookups_are_answered_from_memory_within_cache_ttl(lookup, api)
     assert len(api.calls) == 2
     lookup.run(["c1"], variables={}, **dict(CREDENTIALS, api_key="another-key"))
     assert len(api.calls) == 3
+
+
+@pytest.mark.parametrize("option, value", [("redact", "ture"), ("validate_certs", "maybe"), ("redact", 2), ("validate_certs", "")])
+def test_booleans_take_only_ansible_spellings(lookup, api, option, value):
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1"], {}, **dict(CREDENTIALS, **{option: value}))
+    assert str(caught.value) == "Invalid %s %r: it must be a boolean (true/false, yes/no, on/off or 1/0)." % (option, value)
+    assert len(api.calls) == 0
+
+
+def test_a_boolean_from_the_environment_is_as_strict(lookup, api, monkeypatch):
+    monkeypatch.setenv("UPSTASH_VALIDATE_CERTS", "enabled")
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1"], {}, **CREDENTIALS)
+    assert str(caught.value) == ("Invalid validate_certs 'enabled' (from environment variable UPSTASH_VALIDATE_CERTS): "
+                                 "it must be a boolean (true/false, yes/no, on/off or 1/0).")
+
+
+@pytest.mark.parametrize("value, redacted", [("no", False), ("off", False), ("0", False), (True, True), ("yes", True)])
+def test_every_ansible_boolean_spelling_works(lookup, api, value, redacted):
+    connector = lookup.run(["c1"], {}, redact=value, **CREDENTIALS)[0]
+    assert (connector["properties"]["jaas"] == "********") is redacted
+
+
+def test_unknown_keywords_are_refused_naming_the_valid_ones(lookup, api):
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1"], {}, api_ulr="http://127.0.0.1:1", **CREDENTIALS)
+    message = str(caught.value)
+    assert message.startswith("Unknown option 'api_ulr' for upstash.cloud.upstash_kafka_connectors; its options are ")
+    assert "api_url" in message and "cache_ttl" in message and "max_response_mb" in message and "_terms" not in message
+    assert len(api.calls) == 0
+
+
+def test_a_relative_ca_path_is_read_from_the_playbook_directory(lookup, api, tmp_path):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("not used: the API is plain HTTP")
+    lookup._loader.set_basedir(str(tmp_path))  # pylint: disable=protected-access
+    assert ids(lookup.run(["c1"], {}, ca_path="certs/ca.pem", **CREDENTIALS)) == ["a"]
+    assert api.calls[0].request.req_kwargs["verify"] == str(tmp_path / "certs" / "ca.pem")
+
+
+def test_an_unexpected_error_says_so_in_one_sentence(lookup, api, monkeypatch):
+    from ansible_collections.upstash.cloud.plugins.lookup import upstash_kafka_connectors
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("state of %s" % KEY)
+
+    monkeypatch.setattr(upstash_kafka_connectors, "query_connectors", broken)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup.run(["c1"], {}, **CREDENTIALS)
+    message = str(caught.value)
+    assert message.startswith("Unexpected internal error in upstash.cloud (KeyError: ")
+    assert KEY not in message and "\n" not in message

@@ -6,10 +6,14 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import json
 import socket
+import ssl
 import threading
+import time
+import warnings
 
 import pytest
 import requests
@@ -17,7 +21,7 @@ import responses
 import urllib3
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ProxyError, ReadTimeoutError
 
-from ansible_collections.upstash.cloud.plugins.module_utils import _api_client
+from ansible_collections.upstash.cloud.plugins.module_utils import _api_client, _transport
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     UpstashClient,
     UpstashConfigError,
@@ -205,7 +209,6 @@ def test_transport_failures_become_one_sentence(exc, words):
         (b'{"connectors": []}', "application/json", ["JSON object", "JSON list of connector objects"]),
         (b'["one", "two"]', "application/json", ["item 0 is a JSON string"]),
         (b'[{"name": "a"}, 7]', "application/json", ["item 1 is a JSON number"]),
-        (b'[{"name": "\xff\xfe"}]', "application/json", ["not valid UTF-8"]),
         (b'[{"name": "a"}, {"na', "application/json", ["truncated or malformed JSON"]),
         (b"", "application/json", ["empty body"]),
         (b"null", "application/json", ["JSON null"]),
@@ -234,13 +237,16 @@ def test_api_key_echoed_by_the_server_is_scrubbed():
     assert "********" in message
 
 
-@pytest.mark.parametrize(
-    "options, verify",
-    [(dict(validate_certs=False), False), (dict(ca_path="/etc/ssl/custom.pem"), "/etc/ssl/custom.pem")],
-)
+@pytest.mark.parametrize("ca_path", [None, "custom.pem"])
 @responses.activate
-def test_validate_certs_and_ca_path_win_over_requests_ca_bundle(monkeypatch, options, verify):
+def test_validate_certs_and_ca_path_win_over_requests_ca_bundle(monkeypatch, tmp_path, ca_path):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    if ca_path is None:
+        options, verify = dict(validate_certs=False), False
+    else:
+        verify = str(tmp_path / ca_path)
+        open(verify, "w").close()
+        options = dict(ca_path=verify)
     responses.get(LIST_URL, json=[])
     client(**options).list_connectors(CLUSTER)
     assert responses.calls[0].request.req_kwargs["verify"] == verify
@@ -303,6 +309,29 @@ class SilentServer:
 
 
 @pytest.fixture
+def trickling_server():
+    """A server that sends its headers, then one byte of its body a second."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        connection, _peer = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[")
+            while not stop.wait(0.5):
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield "http://127.0.0.1:%d" % listener.getsockname()[1]
+    stop.set()
+    listener.close()
+
+
+@pytest.fixture
 def silent_server():
     server = SilentServer()
     yield server
@@ -311,9 +340,9 @@ def silent_server():
 
 @pytest.fixture
 def slept(monkeypatch):
-    """The pauses the client asked for, without waiting for them."""
+    """The pauses the client asked for between tries, without waiting for them."""
     pauses = []
-    monkeypatch.setattr(_api_client.time, "sleep", pauses.append)
+    monkeypatch.setattr(_transport.Call, "pause", lambda call, seconds: pauses.append(seconds))
     return pauses
 
 
@@ -635,3 +664,189 @@ def test_the_api_words_are_masked_after_json_decoding_and_before_the_cut():
     responses.get(LIST_URL, status=400, body='{"error": "%s%s"}' % ("x" * 190, escaped))
     message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
     assert KEY[:3] not in message.split("x" * 190)[-1]
+
+
+# --- bounds, deadlines and data a module process cannot return ------------------------------------
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(timeout=1e300), "Invalid timeout 1e+300: it must be a number of seconds greater than 0 and at most 3600."),
+        (dict(timeout=float("inf")), "Invalid timeout inf: it must be a number of seconds greater than 0 and at most 3600."),
+        (dict(timeout=float("nan")), "Invalid timeout nan: it must be a number of seconds greater than 0 and at most 3600."),
+        (dict(retries=11), "Invalid retries 11: it must be a whole number from 0 to 10."),
+        (dict(retries=10 ** 9), "Invalid retries 1000000000: it must be a whole number from 0 to 10."),
+        (dict(max_response_mb=0), "Invalid max_response_mb 0: it must be a whole number of MiB, 1 or more."),
+        (dict(max_response_mb=True), "Invalid max_response_mb True: it must be a whole number of MiB, 1 or more."),
+    ],
+)
+def test_options_beyond_their_bounds_are_refused(options, message):
+    assert fail_with(UpstashConfigError, lambda: client(**options)) == message
+
+
+@pytest.mark.parametrize("options, name", [(dict(api_key="key-\u2013-pasted"), "api_key"), (dict(email="ops\u20ac@example.com"), "email")])
+def test_credentials_basic_auth_cannot_carry_are_refused(options, name):
+    message = fail_with(UpstashConfigError, lambda: client(**options))
+    assert message.startswith("Invalid %s: HTTP basic authentication carries only Latin-1 characters" % name)
+    assert "\u2013" not in message and "\u20ac" not in message
+
+
+def test_a_missing_ca_path_is_named_from_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    message = fail_with(UpstashConfigError, lambda: client(ca_path="certs/ca.pem"))
+    assert message == ("Invalid ca_path %s: no such file or directory (a relative path is read from the playbook's directory)."
+                       % (tmp_path / "certs" / "ca.pem"))
+
+
+@pytest.mark.parametrize("depth, refused", [(32, False), (33, True), (100000, True)])
+@responses.activate
+def test_json_nested_deeper_than_any_real_answer_is_refused(depth, refused):
+    responses.get(LIST_URL, body=b"[" + b"[" * (depth - 1) + b"]" * (depth - 1) + b"]", content_type="application/json")
+    if refused:
+        message = fail_with(UpstashResponseError, lambda: client().list_connectors(CLUSTER))
+        assert message == ("The answer from api.example.test to GET /v2/kafka/connectors/%s is nested deeper than 32 levels, "
+                           "which no real answer is." % CLUSTER)
+    else:
+        # 32 levels are fine as JSON (the shape check then refuses a list of lists)
+        assert "is a JSON list whose item 0 is a JSON list" in fail_with(UpstashResponseError, lambda: client().list_connectors(CLUSTER))
+
+
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        (b'[{"name": "a\\ud800b"}]', "a\ufffdb"),
+        (b'[{"name": "\\udc00"}]', "\ufffd"),
+        (b'[{"name": "smile \\ud83d\\ude00"}]', "smile \U0001f600"),
+        (b'[{"name": "bad \xff\xfe bytes"}]', "bad \ufffd\ufffd bytes"),
+        (b'[{"a\\ud800": {"nested": ["\\ud800"]}}]', None),
+    ],
+)
+@responses.activate
+def test_text_a_module_process_cannot_return_is_made_valid(body, name):
+    responses.get(LIST_URL, body=body, content_type="application/json")
+    connectors = client().list_connectors(CLUSTER)
+    if name is not None:
+        assert connectors == [{"name": name}]
+    else:
+        assert connectors == [{"a\ufffd": {"nested": ["\ufffd"]}}]
+    json.dumps(connectors).encode("utf-8")  # what a module process does with its answer
+
+
+@responses.activate
+def test_an_answer_larger_than_the_limit_is_refused_counting_decompressed_bytes():
+    compressed = gzip.compress(b" " * (3 * 1024 * 1024))
+    responses.get(LIST_URL, body=compressed, headers={"Content-Encoding": "gzip"}, content_type="application/json")
+    message = fail_with(UpstashResponseError, lambda: client(max_response_mb=1).list_connectors(CLUSTER))
+    assert len(compressed) < 1024 * 1024
+    assert message == ("The answer from api.example.test to GET /v2/kafka/connectors/%s is larger than 1 MiB (max_response_mb); "
+                       "raise max_response_mb if it is expected." % CLUSTER)
+
+
+@responses.activate
+def test_a_large_error_page_is_read_only_as_far_as_a_message_needs():
+    responses.get(LIST_URL, status=500, body="disk full " + "x" * (5 * 1024 * 1024))
+    message = fail_with(UpstashHTTPError, lambda: client(retries=0, max_response_mb=1).list_connectors(CLUSTER))
+    assert message.startswith("HTTP 500 from api.example.test for GET /v2/kafka/connectors/%s: disk full xxx" % CLUSTER)
+    assert len(message) < 250
+
+
+@responses.activate
+def test_a_redirect_to_an_unusable_address_is_named():
+    responses.get(LIST_URL, status=302, headers={"Location": "http://[::1/v2"})
+    message = fail_with(UpstashConnectionError, lambda: client().list_connectors(CLUSTER))
+    assert message == ("api.example.test redirected GET /v2/kafka/connectors/%s to an address that cannot be used "
+                       "('http://[::1/v2'): Invalid IPv6 URL." % CLUSTER)
+
+
+@responses.activate
+def test_values_are_quoted_at_most_100_characters():
+    long_id = "a/" + "b" * 100000
+    message = fail_with(UpstashConfigError, lambda: client().list_connectors(long_id))
+    assert message.startswith("Invalid cluster_id 'a/bbbb") and "...: it must be" in message
+    assert len(message) < 200
+    responses.get(API + "/v2/kafka/connectors/" + "c" * 5000, status=404, body="no such cluster " + "d" * 5000)
+    message = fail_with(UpstashHTTPError, lambda: client().list_connectors("c" * 5000))
+    assert len(message) < 300
+
+
+@responses.activate
+def test_a_cancelled_client_sends_nothing_more():
+    responses.get(LIST_URL, json=[])
+    api = client()
+    api.cancel()
+    message = fail_with(_api_client.UpstashCancelledError, lambda: api.list_connectors(CLUSTER))
+    assert message == "The call was cancelled before api.example.test answered GET /v2/kafka/connectors/%s." % CLUSTER
+
+
+def test_cancel_wakes_a_request_waiting_for_its_answer(silent_server):
+    api = client(api_url=silent_server.url, retries=3, timeout=60)
+    failures = []
+    waiting = threading.Thread(target=lambda: failures.append(pytest.raises(UpstashError, api.list_clusters)))
+    waiting.start()
+    for _tick in range(100):
+        if silent_server.requests():
+            break
+        threading.Event().wait(0.05)
+    api.cancel()
+    waiting.join(10)
+    assert not waiting.is_alive()
+    assert isinstance(failures[0].value, _api_client.UpstashCancelledError)
+    # the GET would have been retried three times after a lost connection: none was sent
+    assert silent_server.requests() == 1
+
+
+def test_a_trickling_answer_is_cut_off_at_the_deadline(trickling_server):
+    api = client(api_url=trickling_server, retries=0, timeout=1)
+    started = time.monotonic()
+    message = fail_with(UpstashConnectionError, api.list_clusters)
+    assert message.startswith("Timed out after 1 seconds waiting for")
+    assert 1 <= time.monotonic() - started < 5
+
+
+@responses.activate
+def test_unexpected_errors_say_so_in_one_sentence_with_the_traceback_kept():
+    def broken(_client):
+        raise KeyError("a value holding %s" % KEY)
+
+    with pytest.raises(_api_client.UpstashUnexpectedError) as caught:
+        _api_client.api_call(dict(email=EMAIL, api_key=KEY, api_url=API), broken, pytest.fail)
+    message = str(caught.value)
+    assert message.startswith("Unexpected internal error in upstash.cloud (KeyError: ")
+    assert message.endswith("; this is a bug, please report it with the traceback that -vvv shows.")
+    assert KEY not in message
+    assert "Traceback" in caught.value.traceback and "broken" in caught.value.traceback
+
+
+def test_python_warnings_and_the_clients_own_reach_ansible_warnings_once():
+    seen = []
+
+    def read(_client):
+        for _time in range(3):
+            warnings.warn("something odd", UserWarning)
+        return "answer"
+
+    options = dict(email=EMAIL, api_key=KEY, api_url="https://api.example.test", validate_certs=False)
+    assert _api_client.api_call(options, read, seen.append) == "answer"
+    assert seen == [
+        "TLS certificates of api.example.test are not verified (validate_certs is false): use this only for a test endpoint you control.",
+        "UserWarning: something odd",
+    ]
+
+
+def test_the_platform_trust_store_is_used_without_ca_path(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    assert client()._verify == str(bundle)  # pylint: disable=protected-access
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    assert client()._verify == str(tmp_path)  # pylint: disable=protected-access
+
+
+def test_requests_own_bundle_only_where_the_system_has_none(monkeypatch, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setattr(_transport.ssl, "get_default_verify_paths", lambda: ssl.DefaultVerifyPaths(
+        None, str(empty), "SSL_CERT_FILE", str(tmp_path / "none.pem"), "SSL_CERT_DIR", str(empty)))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert client()._verify is True  # pylint: disable=protected-access

@@ -33,6 +33,11 @@ class FakeClient:
         self.most_in_flight = 0
         self._lock = threading.Lock()
 
+    cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
     def list_clusters(self):
         self.calls.append(("clusters",))
         return self.clusters
@@ -99,6 +104,8 @@ def test_one_failing_cluster_fails_the_call_naming_it():
     with pytest.raises(UpstashError) as caught:
         query_connectors(client)
     assert "'k03'" in str(caught.value) and "HTTP 500" in str(caught.value)
+    # the other clusters' requests are dropped or cut off
+    assert client.cancelled
 
 
 def test_empty_account_and_empty_cluster():

@@ -10,6 +10,7 @@ import types
 
 import pytest
 from ansible import constants as C
+from ansible.errors import AnsibleActionFail
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.upstash.cloud.plugins.action.upstash_kafka_cluster_info import ActionModule as ClusterAction
@@ -24,6 +25,7 @@ def action(transport="local", become=False, async_val=0):
     plugin._connection = types.SimpleNamespace(transport=transport)
     plugin._play_context = types.SimpleNamespace(become=become)
     plugin._task = types.SimpleNamespace(async_val=async_val)
+    plugin._templar = types.SimpleNamespace(template=lambda value: value)
     return plugin
 
 
@@ -41,28 +43,46 @@ def test_anything_else_runs_the_module_process(setting):
     assert not action(**setting).runs_in_controller()
 
 
+@pytest.mark.parametrize("value, forced", [(True, True), ("yes", True), ("false", False), (0, False)])
+def test_a_variable_forces_the_module_process(value, forced):
+    assert action().runs_in_controller({"upstash_module_process": value}) is not forced
+
+
+@pytest.mark.parametrize("value", ["maybe", "ture", 2, ["yes"]])
+def test_anything_but_a_boolean_in_the_variable_is_refused(value):
+    with pytest.raises(AnsibleActionFail) as caught:
+        action().runs_in_controller({"upstash_module_process": value})
+    assert str(caught.value).startswith("Invalid upstash_module_process %r: it must be a boolean" % (value,))
+
+
 def test_without_requests_on_the_controller_the_module_process_reports_it(monkeypatch):
     monkeypatch.setattr(_module_action, "HAS_REQUESTS", False)
     assert not action().runs_in_controller()
 
 
-def test_process_environment_sets_then_restores(monkeypatch):
+def test_process_environment_sets_then_restores(monkeypatch, tmp_path):
     monkeypatch.setenv("UPSTASH_EMAIL", "outer@example.com")
     monkeypatch.delenv("UPSTASH_API_URL", raising=False)
-    with _module_action.process_environment({"UPSTASH_EMAIL": "task@example.com", "UPSTASH_API_URL": "http://127.0.0.1:1", "RETRIES": 3}):
+    outer = os.getcwd()
+    with _module_action.process_environment({"UPSTASH_EMAIL": "task@example.com", "UPSTASH_API_URL": "http://127.0.0.1:1", "RETRIES": 3},
+                                            str(tmp_path)):
+        assert os.getcwd() == str(tmp_path)
         assert os.environ["UPSTASH_EMAIL"] == "task@example.com"
         assert os.environ["UPSTASH_API_URL"] == "http://127.0.0.1:1"
         assert os.environ["RETRIES"] == "3"
     assert os.environ["UPSTASH_EMAIL"] == "outer@example.com"
     assert "UPSTASH_API_URL" not in os.environ and "RETRIES" not in os.environ
+    assert os.getcwd() == outer
 
 
-def test_process_environment_restores_after_a_failure(monkeypatch):
+def test_process_environment_restores_after_a_failure(monkeypatch, tmp_path):
     monkeypatch.delenv("UPSTASH_API_KEY", raising=False)
+    outer = os.getcwd()
     with pytest.raises(RuntimeError):
-        with _module_action.process_environment({"UPSTASH_API_KEY": "k"}):
+        with _module_action.process_environment({"UPSTASH_API_KEY": "k"}, str(tmp_path)):
             raise RuntimeError("boom")
     assert "UPSTASH_API_KEY" not in os.environ
+    assert os.getcwd() == outer
 
 
 def test_args_arrive_as_plain_json_values():

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 import responses
@@ -147,3 +148,24 @@ def test_the_connector_module_answers_alike_in_both_places(run_main, args, check
     assert calls[:len(calls) // 2] == calls[len(calls) // 2:]
     assert LIFECYCLE_SECRET not in json.dumps(from_controller) and LIFECYCLE_SECRET not in out
     assert "old-pw-1" not in json.dumps(from_controller) or args.get("redact") is False
+
+
+@responses.activate
+def test_an_unexpected_error_and_warnings_come_out_alike(run_main, monkeypatch):
+    from ansible_collections.upstash.cloud.plugins.module_utils import _info_module
+
+    def broken(client, params, task):
+        warnings.warn("a library had something to say", UserWarning)
+        raise ZeroDivisionError("division by zero near " + KEY)
+
+    monkeypatch.setattr(_info_module.CONNECTOR_INFO, "body", broken)
+    from_module, from_controller = both_ways(run_main, "connector", dict(CREDENTIALS, cluster_id=CLUSTER))
+    for result in (from_module, from_controller):
+        assert result["failed"] is True
+        assert result["msg"].startswith("Unexpected internal error in upstash.cloud (ZeroDivisionError: division by zero near ")
+        assert KEY not in json.dumps(result)
+    # Run in-process, AnsibleModule of ansible-core 2.19 and later shows warnings at once instead of returning them.
+    assert from_controller["warnings"] == ["UserWarning: a library had something to say"]
+    # The traceback, for -vvv; ansible-core 2.19 and later keep a module's only when tracebacks are enabled.
+    assert "Traceback" in from_controller["exception"] and "broken" in from_controller["exception"]
+    assert "exception" not in from_module or "broken" in str(from_module["exception"])

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""An HTTP server on 127.0.0.1 that misbehaves in ways the emulator cannot: it writes raw bytes.
+
+The first segment of the request path picks the behaviour, so one server serves every case: with
+api_url http://127.0.0.1:PORT/trickle, a listing request arrives as /trickle/v2/kafka/connectors/ID.
+requests() counts the requests each behaviour received.
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import json
+import socket
+import socketserver
+import threading
+import time
+
+CONNECTOR = {"connector_id": "hostile-1", "name": "hostile", "state": "running", "properties": {"topics": "t"}}
+
+
+def _head(status="200 OK", headers=(), length=None):
+    lines = ["HTTP/1.1 " + status, "Content-Type: application/json", "Connection: close"]
+    if length is not None:
+        lines.append("Content-Length: %d" % length)
+    lines.extend(headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _answer(body, status="200 OK", headers=()):
+    return _head(status, headers, len(body)) + body
+
+
+MEMBER_SIZE = 64 * 1024 * 1024
+
+
+def _gzip_bomb():
+    # Concatenated gzip members are one valid gzip stream: 3 MB on the wire, about 3 GiB decompressed.
+    member = gzip.compress(b" " * MEMBER_SIZE, compresslevel=9)
+    return member * max(1, (3 * 1024 * 1024) // len(member)), len(member)
+
+
+class HostileServer:
+    def __init__(self):
+        self._counts = collections.Counter()
+        self._lock = threading.Lock()
+        self._bomb = None
+        handler = self._handler()
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def requests(self):
+        with self._lock:
+            return dict(self._counts)
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def gzip_bomb(self):
+        """(the bomb, the size it expands to)."""
+        if self._bomb is None:
+            bomb, member = _gzip_bomb()
+            self._bomb = (bomb, len(bomb) // member * MEMBER_SIZE)
+        return self._bomb
+
+    def _handler(self):
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = self.request.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                path = head.split(b" ", 2)[1].decode("latin-1")
+                mode = path.split("/")[1]
+                with server._lock:  # pylint: disable=protected-access
+                    server._counts[mode] += 1  # pylint: disable=protected-access
+                try:
+                    getattr(server, "serve_" + mode)(self.request)
+                except OSError:
+                    pass  # the client hung up, as it should on most of these
+
+        return Handler
+
+    # -- the behaviours -----------------------------------------------------------------------------
+
+    @staticmethod
+    def serve_trickle(sock):
+        """Headers at once, then one byte of the body a second, for ever."""
+        sock.sendall(_head(length=100000) + b"[")
+        while True:
+            time.sleep(1)
+            sock.sendall(b" ")
+
+    @staticmethod
+    def serve_trickle_head(sock):
+        """The status line and headers, one byte every half second."""
+        for byte in _head(length=2):
+            sock.sendall(bytes([byte]))
+            time.sleep(0.5)
+        sock.sendall(b"[]")
+
+    def serve_gzip_bomb(self, sock):
+        sock.sendall(_answer(self.gzip_bomb()[0], headers=["Content-Encoding: gzip"]))
+
+    @staticmethod
+    def serve_endless_chunked(sock):
+        """A chunked answer that never ends, as fast as the client reads."""
+        sock.sendall(_head(headers=["Transfer-Encoding: chunked"]) + b"1\r\n[\r\n")
+        chunk = b"%x\r\n%s\r\n" % (65536, b" " * 65536)
+        while True:
+            sock.sendall(chunk)
+
+    @staticmethod
+    def serve_bad_chunk(sock):
+        sock.sendall(_head(headers=["Transfer-Encoding: chunked"]) + b"zz\r\n[]\r\n0\r\n\r\n")
+
+    @staticmethod
+    def serve_bad_status(sock):
+        sock.sendall(b"HTTP/1.1 two hundred OK\r\nContent-Length: 2\r\n\r\n[]")
+
+    @staticmethod
+    def serve_long_header(sock):
+        sock.sendall(_answer(b"[]", headers=["X-Padding: " + "x" * 100000]))
+
+    @staticmethod
+    def serve_deep_json(sock):
+        sock.sendall(_answer(b"[" * 100000 + b"]" * 100000))
+
+    @staticmethod
+    def serve_deep_properties(sock):
+        nested = '{"n": ' * 1000 + '"x"' + "}" * 1000
+        connector = json.dumps(dict(CONNECTOR, properties="NESTED")).replace('"NESTED"', nested)
+        sock.sendall(_answer(("[%s]" % connector).encode()))
+
+    @staticmethod
+    def serve_bad_redirect(sock):
+        sock.sendall(_answer(b"moved", status="302 Found", headers=["Location: http://[::1/v2/kafka/clusters"]))
+
+    @staticmethod
+    def serve_lone_surrogate(sock):
+        sock.sendall(_answer(b'[{"connector_id": "hostile-1", "name": "bad \\ud800 name", "state": "running"}]'))
+
+    @staticmethod
+    def serve_invalid_utf8(sock):
+        sock.sendall(_answer(b'[{"connector_id": "hostile-1", "name": "bad \xff\xfe name", "state": "running"}]'))
+
+    @staticmethod
+    def serve_numeric_cluster_id(sock):
+        sock.sendall(_answer(b'[{"cluster_id": 42, "name": "numbered"}, {"cluster_id": "c-2", "name": "other"}]'))
+
+    @staticmethod
+    def serve_never(sock):
+        """Nothing should ever reach this one: the cases that use it are refused before any request."""
+        sock.sendall(_answer(b"[]"))
+
+    @staticmethod
+    def serve_slow(sock):
+        """Takes the request and answers only after 30 seconds."""
+        time.sleep(30)
+        sock.sendall(_answer(b"[]"))
+
+
+def unused_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
