@@ -24,11 +24,11 @@ from urllib.parse import quote, unquote, urlencode
 CUT = 200
 
 
-def _per_char_percent(text):
+def per_char_percent(text):
     return "".join("%%%02X" % byte for byte in text.encode("utf-8"))
 
 
-def _per_char_unicode(text):
+def per_char_unicode(text):
     return "".join("\\u%04x" % ord(char) for char in text)
 
 
@@ -46,13 +46,13 @@ def echo_forms(email, api_key):
         "mime": base64.encodebytes(("%s:%s" % (email, api_key * 3)).encode("utf-8")).decode("ascii"),
         "url_basic": "authorization=Basic%20" + quote(pair, safe=""),
         "url_form": urlencode({"authorization": "Basic " + pair, "api_key": api_key}),
-        "url_per_char": _per_char_percent(api_key),
-        "json_unicode": _per_char_unicode(api_key),
+        "url_per_char": per_char_percent(api_key),
+        "json_unicode": per_char_unicode(api_key),
         "json_slash": json.dumps(pair)[1:-1].replace("/", "\\/"),
         "html": html.escape(api_key),
         "newline_split": api_key[:7] + "\n" + api_key[7:],
         "cut_raw": "x" * (CUT - 12) + api_key,
-        "cut_escaped": "x" * (CUT - 12) + _per_char_unicode(api_key),
+        "cut_escaped": "x" * (CUT - 12) + per_char_unicode(api_key),
     }
 
 
@@ -79,7 +79,7 @@ def _json_channel(form):
 
 def _json_unicode_channel(form):
     # Every character of the form JSON-escaped: only the JSON decoder turns it back into the form.
-    body = '{"error": "denied %s"}' % _per_char_unicode(form)
+    body = '{"error": "denied %s"}' % per_char_unicode(form)
     return _response("HTTP/1.1 500 Internal Server Error", [("Content-Type", "application/json")], body.encode("utf-8"))
 
 

@@ -41,21 +41,13 @@ FRAGMENT = 8
 PATHS = ("worker", "process", "lookup")
 
 
-def _per_char_percent(text):
-    return "".join("%%%02X" % byte for byte in text.encode())
-
-
-def _per_char_unicode(text):
-    return "".join("\\u%04x" % ord(char) for char in text)
-
-
 # How the server and the libraries between it and the output may write a run of a secret.
 ENCODINGS = (
     lambda text: text,
     lambda text: quote(text, safe=""),
     quote_plus,
-    _per_char_percent,
-    _per_char_unicode,
+    hostile_echo.per_char_percent,
+    hostile_echo.per_char_unicode,
     html.escape,
     lambda text: json.dumps(text)[1:-1],
     lambda text: json.dumps(text)[1:-1].replace("/", "\\/"),
