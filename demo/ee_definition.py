@@ -9,8 +9,10 @@ It is the guide's example (docs/docsite/recipes/platform/execution-environment.y
 machine without a registry or Galaxy needs instead: a local Debian base image, ansible-core and
 ansible-runner at the versions the tests pin, and the collection from a freshly built tarball.
 Everything else, the way the collection's Python requirements get in included, is the example's.
+A CA certificate, if given, joins the image's system trust store as in the guide's internal_ca.yml,
+with Debian's paths and command.
 
-Usage: ee_definition.py TARBALL BASE_IMAGE OUTPUT
+Usage: ee_definition.py TARBALL BASE_IMAGE OUTPUT [CA_CERTIFICATE]
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def pinned(package):
     raise SystemExit("%s is not pinned in %s" % (package, PINS))
 
 
-def definition(tarball, base_image):
+def definition(tarball, base_image, ca_certificate=None):
     with open(EXAMPLE, encoding="utf-8") as example:
         ee = yaml.safe_load(example)
     ee["images"]["base_image"]["name"] = base_image
@@ -49,16 +51,22 @@ def definition(tarball, base_image):
     assert collection["name"] == "upstash.cloud", collection
     dependencies["galaxy"] = {"collections": [{"name": "collection/" + os.path.basename(tarball), "type": "file"}]}
     ee["additional_build_files"] = [{"src": os.path.abspath(tarball), "dest": "collection"}]
+    if ca_certificate:
+        ee["additional_build_files"].append({"src": os.path.abspath(ca_certificate), "dest": "ca"})
+        ee["additional_build_steps"] = {"append_final": [
+            "COPY _build/ca/%s /usr/local/share/ca-certificates/internal-ca.crt" % os.path.basename(ca_certificate),
+            "RUN update-ca-certificates",
+        ]}
     return ee
 
 
 def main(arguments):
-    if len(arguments) != 3:
+    if len(arguments) not in (3, 4):
         raise SystemExit(__doc__.strip().splitlines()[-1])
-    tarball, base_image, output = arguments
+    tarball, base_image, output = arguments[:3]
     with open(output, "w", encoding="utf-8") as written:
         written.write("---\n")
-        yaml.safe_dump(definition(tarball, base_image), written, sort_keys=False)
+        yaml.safe_dump(definition(tarball, base_image, *arguments[3:]), written, sort_keys=False)
 
 
 if __name__ == "__main__":

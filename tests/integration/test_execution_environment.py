@@ -84,13 +84,14 @@ def test_the_example_builds_a_context_that_installs_the_collection_and_its_requi
     assert re.search(r"^RUN /output/scripts/install-from-bindep ", containerfile, re.M)
 
 
-def test_the_ee_demo_definition_is_the_example_with_local_sources(tmp_path):
+def test_the_ee_demo_definition_is_the_example_with_local_sources(tls_certificate, tmp_path):
     subprocess.run([BIN + "/ansible-galaxy", "collection", "build", ROOT, "--output-path", str(tmp_path), "--force"],
                    check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     [tarball] = glob.glob(str(tmp_path / "upstash-cloud-*.tar.gz"))
     definition = str(tmp_path / "execution-environment.yml")
-    subprocess.run([sys.executable, os.path.join(ROOT, "demo", "ee_definition.py"), tarball, "localhost/base:test", definition],
-                   check=True)
+    certificate_path, dummy = tls_certificate
+    subprocess.run([sys.executable, os.path.join(ROOT, "demo", "ee_definition.py"), tarball, "localhost/base:test", definition,
+                    certificate_path], check=True)
     context = str(tmp_path / "context")
     containerfile = create(definition, context)
 
@@ -106,7 +107,14 @@ def test_the_ee_demo_definition_is_the_example_with_local_sources(tmp_path):
     with open(EXAMPLE, encoding="utf-8") as example_file, open(definition, encoding="utf-8") as derived_file:
         example, derived = yaml.safe_load(example_file), yaml.safe_load(derived_file)
     assert derived["version"] == example["version"]
-    assert set(derived) - set(example) == {"additional_build_files"}
+    # The CA goes in the way the guide's internal_ca.yml adds one, with Debian's store.
+    with open(INTERNAL_CA, encoding="utf-8") as addition_file:
+        assert set(derived) - set(example) == set(yaml.safe_load(addition_file))
+    with open(os.path.join(context, "_build", "ca", os.path.basename(certificate_path)), encoding="utf-8") as copied, \
+            open(certificate_path, encoding="utf-8") as certificate:
+        assert copied.read() == certificate.read()
+    final_stage = containerfile[containerfile.index("FROM base AS final"):]
+    assert "/usr/local/share/ca-certificates/internal-ca.crt\nRUN update-ca-certificates\n" in final_stage
 
 
 def test_the_internal_ca_addition_puts_the_ca_in_the_final_image_trust_store(tls_certificate, tmp_path):
