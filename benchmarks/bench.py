@@ -445,8 +445,8 @@ def report_runs(figures, big):
     if "module_process" in figures:
         memory, used = figures["module_process"]["peak_rss_mib"], figures["module_process"]["cpu_s"]
         log("The module process alone (as on a remote host), %s connectors: peak RSS module %.1f MiB, with fields %.1f MiB,"
-            " uri %.1f MiB; CPU %.2f s, %.2f s, %.2f s." % (big, memory["module"], memory["module_fields"], memory["uri"],
-                                                          used["module"], used["module_fields"], used["uri"]))
+            " uri %.1f MiB; CPU %.2f s, %.2f s, %.2f s." % (
+                big, memory["module"], memory["module_fields"], memory["uri"], used["module"], used["module_fields"], used["uri"]))
     if "masking" in figures:
         masking = figures["masking"]
         log("Credential masking of a %.1f MB hostile string: %.2f s (%.2f s CPU)." % (

@@ -33,9 +33,10 @@ EXAMPLES = settings(max_examples=200, deadline=None, derandomize=True, database=
 FEWER_EXAMPLES = settings(EXAMPLES, max_examples=100)
 
 # The documented redaction rules (option redact): words that name a secret in a key, and keys that do not.
-DOCUMENTED_SECRET_WORDS = ("password", "passwd", "pwd", "pass", "secret", "token", "credential", "apikey", "api.key", "api_key",
-                     "private.key", "private_key", "keyfile", "keystore.key", "access.key", "account.key",
-                     "encryption.key", "jaas", "authorization")
+DOCUMENTED_SECRET_WORDS = (
+    "password", "passwd", "pwd", "pass", "secret", "token", "credential", "apikey", "api.key", "api_key", "private.key",
+    "private_key", "keyfile", "keystore.key", "access.key", "account.key", "encryption.key", "jaas", "authorization",
+)
 ORDINARY_WORDS = ("connection", "ssl", "db", "sasl", "client", "kafka", "auth", "mode", "key", "converter", "topics",
                   "compass", "passive", "bypass", "user", "name", "url", "store", "type")
 SEPARATORS = st.sampled_from([".", "_", "-"])
