@@ -12,7 +12,7 @@ import logging
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
-import requests  # noqa: F401 - creates the loggers of requests and urllib3, as the client's import does
+import requests  # noqa: F401  pylint: disable=unused-import  # creates the loggers of requests and urllib3, as the client's import does
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
