@@ -359,7 +359,8 @@ def test_trust_store_ca_path_and_warnings_alike_on_every_path(ansible, tls_emula
     warning = "TLS certificates of %s are not verified (validate_certs is false): use this only for a test endpoint you control." % host
     unverified = results["validate_certs false"]
     assert unverified["worker"]["warnings"] == unverified["process"]["warnings"] == [warning]
-    assert "[WARNING]: " + warning in output
+    # ansible-core 2.17 wraps long warnings over several lines
+    assert "[WARNING]: " + warning in " ".join(output.split())
     # nothing printed behind Ansible's back
     assert "InsecureRequestWarning" not in output and "errantly sent data directly to stderr" not in output
 
@@ -380,7 +381,8 @@ def test_the_tasks_timeout_ends_an_account_wide_call_and_nothing_is_sent_after(a
     # Anything still queued or running would send more within a few seconds: nothing does.
     time.sleep(4)
     assert many.stats()["requests"] == sent
-    assert outcome["failed"] and "timed out" in outcome["msg"].lower(), (outcome, sent, elapsed)
+    # ansible-core 2.19: "Timed out after 5 second(s)"; 2.17: "failed to execute in the expected time frame (5)"
+    assert outcome["failed"] and re.search(r"timed out|expected time frame", outcome["msg"], re.I), (outcome, sent, elapsed)
     # the cluster list (3 s), then one round of at most 8 concurrent requests, cut off at 5 s: never the 43 requests
     # (40 s at 8 at a time) the call would have sent
     assert 2 <= sent <= 1 + 8, sent
