@@ -195,7 +195,9 @@ class CredentialMask:
             if email:
                 pair = ("%s:%s" % (email, api_key)).encode("utf-8")
                 forms.extend(_base64_forms(pair)[-2:])
-            views = set(normalise(form) for form in forms)
+            # A form is looked for in every round's view of a text, and a key holding an escape ("%00")
+            # reads differently in each, so every round's view of every form is a form.
+            views = set(view for form in forms for view in _views(form))
             # The raw key and whole encodings are masked wherever they appear, however short;
             # runs of FRAGMENT characters are masked when cut from any form.
             self._exact = sorted((view for view in views if 0 < len(view) < FRAGMENT), key=len, reverse=True)

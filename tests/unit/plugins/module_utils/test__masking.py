@@ -227,3 +227,10 @@ def test_records_of_urllib3_and_requests_reach_no_handler_once_withheld():
         logging.root.removeHandler(handler)
     assert seen == ["kept"]
     assert logging.getLogger("urllib3.connectionpool").filters.count(logging.getLogger("urllib3").filters[0]) == 1
+
+
+def test_a_key_holding_an_escape_is_masked_in_pieces_as_written():
+    key = "000000%00"
+    for start in range(len(key) - FRAGMENT + 1):
+        piece = key[start:start + FRAGMENT]
+        assert piece not in mask_credentials("error: " + piece + "...", EMAIL, key)
