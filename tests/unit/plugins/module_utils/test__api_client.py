@@ -663,7 +663,7 @@ def test_the_api_words_are_masked_after_json_decoding_and_before_the_cut():
     escaped = "".join("\\u%04x" % ord(char) for char in KEY)
     responses.get(LIST_URL, status=400, body='{"error": "%s%s"}' % ("x" * 190, escaped))
     message = fail_with(UpstashHTTPError, lambda: client().list_connectors(CLUSTER))
-    assert KEY[:3] not in message.split("x" * 190)[-1]
+    assert KEY[:3] not in message.rsplit("x" * 190, maxsplit=1)[-1]
 
 
 # --- bounds, deadlines and data a module process cannot return ------------------------------------
