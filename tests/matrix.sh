@@ -7,6 +7,7 @@
 # Each tests/matrix/<entry>.txt is one entry: a pinned requirements file that starts with
 #   # python: X.Y                   the Python the entry runs on
 #   # checks: sanity units integration pytest   what it runs, any of these four
+#   # blocking: no                  optional: its failures are reported without failing the run (pre-releases)
 # sanity is tests/sanity.sh on the entry's Python; units and integration are `ansible-test units|integration --local` through
 # tests/ansible_test.sh, so they run on exactly the pinned packages of the entry (no install during the
 # test, and the floor entry really tests the floor); pytest is `pytest tests/integration`, the suites
@@ -107,6 +108,12 @@ run_entry() {  # run_entry <requirements file>: set up the entry's venv, run its
         fi
         printf '    %-12s %-7s in %4ds (cpu %4ds): %s\n' "$check" "$result" "$took" "$cpu" "$(count "$check" "$logs/$entry.$check.log")" >>"$summary"
     done
+    # A pre-release can break for reasons that are ansible-core's to fix before its release: it is
+    # reported so the next release holds no surprise, but does not fail the gate.
+    if [[ $failed -ne 0 && $(header "$requirements" blocking) == no ]]; then
+        echo "    (not blocking: a failure here is reported, not fatal)" >>"$summary"
+        return 0
+    fi
     return "$failed"
 }
 
