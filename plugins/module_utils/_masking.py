@@ -101,11 +101,6 @@ def _views(text):
     return views
 
 
-def normalise(text):
-    """The view of text in which every disguise of a string reads as that string's own view."""
-    return _views(text)[-1]
-
-
 class _Pass:
     """How one step (escape decoding or whitespace removal) moved the characters of a text.
 
