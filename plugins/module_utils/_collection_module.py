@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+try:
+    from ansible.module_utils.secrets import register_secrets
+except ImportError:  # ansible-core < 2.22 masks a module's no_log_values in its result instead
+    register_secrets = None
+
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -76,6 +81,15 @@ class CollectionModule:
         return spec
 
 
+def hide_from_output(values):
+    """Have ansible-core (2.22 and later) mask these strings wherever it shows them.
+
+    Those versions mask secrets when they show a result rather than in the result itself, and a
+    module's secrets reach the controller through this registry, not through no_log_values."""
+    if register_secrets is not None:
+        register_secrets(str(value) for value in values if value)
+
+
 def failure_result(exc, task):
     """The result of a task whose body raised exc."""
     result = dict(failed=True, msg=str(exc), changed=task.changed)
@@ -112,8 +126,13 @@ class _MaskingModule(AnsibleModule):
         self._definition = definition
         super().__init__(**kwargs)
 
+    def hide(self, values):
+        values = [value for value in values if value]
+        self.no_log_values.update(values)
+        hide_from_output(values)
+
     def _hide_secrets(self):
-        self.no_log_values.update(value for value in self._definition.secrets(self.params) if value)
+        self.hide(self._definition.secrets(self.params))
 
     def exit_json(self, **kwargs):
         self._hide_secrets()
@@ -132,7 +151,7 @@ def run_module(definition):
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     task = Task(check_mode=module.check_mode, diff=module._diff)  # pylint: disable=protected-access
     result = answer(definition, module.params, task)
-    module.no_log_values.update(task.secrets)
+    module.hide(task.secrets)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     if result.pop("failed", False):

@@ -31,7 +31,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, quoted
-from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import Task, answer
+from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import Task, answer, hide_from_output, register_secrets
 
 try:
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
@@ -82,7 +82,8 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     Options missing from args fall back to the process environment, as in a module process, so the
     caller sets the task's environment first. Like AnsibleModule, the answer carries the validated
     options as invocation (unless invocation is false), and every value of a no_log option, like every
-    secret the definition or its body names, is masked throughout.
+    secret the definition or its body names, is masked throughout: in the result before ansible-core
+    2.22, wherever ansible-core shows it from 2.22 on.
     """
     validation = ArgumentSpecValidator(definition.argument_spec(), **definition.rules).validate(args)
     params = validation.validated_parameters
@@ -101,7 +102,10 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     hidden = set(validation._no_log_values)  # pylint: disable=protected-access
     hidden.update(value for value in definition.secrets(params) if value)
     hidden.update(task.secrets)
-    return remove_values(result, hidden)
+    if register_secrets is None:
+        return remove_values(result, hidden)
+    hide_from_output(hidden)
+    return result
 
 
 class ModuleAction(NormalAction):

@@ -8,20 +8,37 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.upstash.cloud.tests.unit.plugins.controller_display import as_shown
+
+
+# ansible-core 2.21 adds invocation to a module's result only when the controller asks; older ones always do.
+INVOCATION_ON_REQUEST = "inject_invocation" in PASS_VARS
+# From ansible-core 2.22 a module hands its no_log values back to the controller under this key, which the
+# controller removes from the result and masks in all later output; it is not part of what a task returns.
+SECRETS_FOR_THE_CONTROLLER = "_ansible_new_secrets"
 
 
 @pytest.fixture
 def run_main(capsys):
-    """Run a module's main() in-process; returns (exit code, parsed JSON result, raw stdout).
+    """Run a module's main() in-process, as the controller runs it; returns (exit code, result, output).
 
-    Parameters whose value is None are left out, as if the task did not set them."""
+    Parameters whose value is None are left out, as if the task did not set them. The result holds
+    invocation on every ansible-core; the result and the output are the result as ansible-core shows it
+    (controller_display), without the values a module hands back only for the controller to mask."""
 
     def run(main, params):
-        with patch_module_args(dict((name, value) for name, value in params.items() if value is not None)):
+        params = dict((name, value) for name, value in params.items() if value is not None)
+        if INVOCATION_ON_REQUEST:
+            params.setdefault("_ansible_inject_invocation", True)
+        with patch_module_args(params):
             with pytest.raises(SystemExit) as exited:
                 main()
-        out = capsys.readouterr().out
-        return exited.value.code, json.loads(out), out
+        result = json.loads(capsys.readouterr().out)
+        result.pop(SECRETS_FOR_THE_CONTROLLER, None)
+        result = as_shown(result)
+        return exited.value.code, result, json.dumps(result, ensure_ascii=False)
 
     return run

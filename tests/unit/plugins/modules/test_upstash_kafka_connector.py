@@ -14,6 +14,7 @@ import responses
 
 from ansible_collections.upstash.cloud.plugins.module_utils import _connector_lifecycle
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_connector
+from ansible_collections.upstash.cloud.tests.unit.plugins.controller_display import NO_LOG_MASK
 
 API = "http://127.0.0.1:9"
 KEY = "lifecycle-unit-key-3a8d"
@@ -258,7 +259,7 @@ def test_invocation_and_diff_never_show_secret_values(run_main):
     responses.get(ONE_URL, json=connector("pending", **{"db.password": NEW_SECRET}))
     code, result, out = run_module(run_main, properties={"db.password": NEW_SECRET}, _ansible_diff=True)
     assert code == 0
-    assert result["invocation"]["module_args"]["properties"] == {"db.password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    assert result["invocation"]["module_args"]["properties"] == {"db.password": NO_LOG_MASK}
     assert result["diff"]["after"]["properties"]["db.password"] == "********"
     assert NEW_SECRET not in out and SECRET not in out
 

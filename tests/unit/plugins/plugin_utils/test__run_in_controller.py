@@ -12,16 +12,15 @@ import warnings
 
 import pytest
 import responses
-from ansible import constants as C
 
 from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO, CONNECTOR_INFO
 from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import run_in_controller
 from ansible_collections.upstash.cloud.plugins.module_utils._connector_lifecycle import CONNECTOR
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector, upstash_kafka_connector_info
+from ansible_collections.upstash.cloud.tests.unit.plugins.controller_display import NO_LOG_MASK, as_shown
 
 API = "http://127.0.0.1:9"
 KEY = "controller-unit-key-5d1c"
-MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 CLUSTER = "prod-1"
 CONNECTORS = [
     {"connector_id": "a", "name": "mongo-sink", "state": "running",
@@ -31,8 +30,6 @@ CONNECTORS = [
 ]
 CLUSTERS = [{"cluster_id": CLUSTER, "name": "prod", "password": "cluster-pw"}]
 CREDENTIALS = dict(email="ops@example.com", api_key=KEY, api_url=API)
-# ansible-core 2.21 adds invocation to a module's result only when asked; older ones always do.
-INVOCATION_ON_REQUEST = "INJECT_INVOCATION" in C.config.get_configuration_definitions()
 MODULES = {
     "connector": (CONNECTOR_INFO, upstash_kafka_connector_info.main),
     "cluster": (CLUSTER_INFO, upstash_kafka_cluster_info.main),
@@ -49,13 +46,10 @@ def both_ways(run_main, module, args):
     """(module process result, worker process result) for the same task arguments."""
     info, main = MODULES[module]
     mock_api()
-    if INVOCATION_ON_REQUEST:
-        args = dict(args, _ansible_inject_invocation=True)
     code, from_module, dummy = run_main(main, args)
     assert code == (1 if from_module.get("failed") else 0)
     # Outside a playbook AnsibleModule cannot learn its name; in a playbook both use the task's action.
-    args.pop("_ansible_inject_invocation", None)
-    from_controller = run_in_controller(info, args, "basic.py")
+    from_controller = as_shown(run_in_controller(info, args, "basic.py"))
     return from_module, from_controller
 
 
@@ -91,18 +85,19 @@ def test_a_key_from_the_environment_is_masked_like_one_from_the_task(run_main, m
     monkeypatch.setenv("UPSTASH_API_URL", API)
     from_module, from_controller = both_ways(run_main, "connector", dict(cluster_id=CLUSTER))
     assert from_controller == from_module
-    assert from_controller["invocation"]["module_args"]["api_key"] == MASK
+    assert from_controller["invocation"]["module_args"]["api_key"] == NO_LOG_MASK
     assert KEY not in json.dumps(from_controller)
     assert responses.calls[-1].request.headers["Authorization"].startswith("Basic ")
 
 
 def test_validation_fails_before_any_request():
     with responses.RequestsMock() as mocked:
-        result = run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER, bogus=1), "upstash.cloud.upstash_kafka_connector_info")
+        result = as_shown(run_in_controller(CONNECTOR_INFO, dict(CREDENTIALS, cluster_id=CLUSTER, bogus=1),
+                                            "upstash.cloud.upstash_kafka_connector_info"))
         assert not mocked.calls
     assert result["failed"] is True
     assert result["msg"].startswith("Unsupported parameters for (upstash.cloud.upstash_kafka_connector_info) module: bogus.")
-    assert result["invocation"]["module_args"]["api_key"] == MASK
+    assert result["invocation"]["module_args"]["api_key"] == NO_LOG_MASK
 
 
 @responses.activate
@@ -138,10 +133,8 @@ def test_the_connector_module_answers_alike_in_both_places(run_main, args, check
     args = dict(CREDENTIALS, cluster_id=CLUSTER, **args)
     mock_lifecycle_api()
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    if INVOCATION_ON_REQUEST:
-        module_args["_ansible_inject_invocation"] = True
     code, from_module, out = run_main(upstash_kafka_connector.main, module_args)
-    from_controller = run_in_controller(CONNECTOR, args, "basic.py", check_mode=check_mode, diff=diff)
+    from_controller = as_shown(run_in_controller(CONNECTOR, args, "basic.py", check_mode=check_mode, diff=diff))
     assert from_controller == from_module
     # the same calls were made both times
     calls = [(call.request.method, call.request.url) for call in responses.calls]
