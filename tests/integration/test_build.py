@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,6 +112,18 @@ def test_the_tarball_holds_exactly_what_users_need(tmp_path):
     assert_exactly_what_users_need(files)
     assert {"plugins/modules/upstash_kafka_connector_info.py", "plugins/lookup/upstash_kafka_connectors.py",
             "emulator/upstash_emulator.py", "docs/docsite/extra-docs.yml"} <= files
+
+
+def test_the_shipped_readme_links_only_to_what_ships(tmp_path):
+    """Galaxy shows the tarball's README: its relative links must reach files in the tarball."""
+    dummy, files = build(ROOT, str(tmp_path))
+    with open(os.path.join(ROOT, "README.md")) as readme:
+        targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme.read())
+    relative = [target for target in targets if "://" not in target]
+    assert "COPYING" in relative
+    broken = [target for target in relative
+              if target.rstrip("/") not in files and not any(name.startswith(target.rstrip("/") + "/") for name in files)]
+    assert broken == []
 
 
 def test_a_working_checkouts_junk_stays_out(dirty_checkout, tmp_path):
