@@ -15,7 +15,9 @@ Start it::
         [--api-key emulator-demo-key] [--big-cluster-size N] [--extra-clusters N]
         [--pending-seconds S] [--tls-cert PEM --tls-key PEM] [--verbose]
 
-``--port 0`` picks a free port. Once listening, exactly one line is printed to stdout::
+``--email`` and ``--api-key`` default to ``$UPSTASH_EMAIL`` and ``$UPSTASH_API_KEY`` when those are
+set, the variables the collection reads, so one environment configures both and the key stays off
+the command line (where ``ps`` shows it). ``--port 0`` picks a free port. Once listening, exactly one line is printed to stdout::
 
     UPSTASH_API_URL=http://127.0.0.1:PORT
 
@@ -80,6 +82,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import signal
 import socket
 import socketserver
@@ -1047,8 +1050,10 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description="Emulator of the Upstash Developer API v2 (Kafka).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on, 0 for a free one (default: 0)")
-    parser.add_argument("--email", default="demo@example.com", help="user name for basic auth (default: %(default)s)")
-    parser.add_argument("--api-key", default="emulator-demo-key", help="password for basic auth")
+    parser.add_argument("--email", default=os.environ.get("UPSTASH_EMAIL") or "demo@example.com",
+                        help="user name for basic auth (default: $UPSTASH_EMAIL, else demo@example.com)")
+    parser.add_argument("--api-key", default=os.environ.get("UPSTASH_API_KEY") or "emulator-demo-key",
+                        help="password for basic auth (default: $UPSTASH_API_KEY, else emulator-demo-key)")
     parser.add_argument("--big-cluster-size", type=_non_negative, default=0, metavar="N",
                         help="add cluster big-cluster with N connectors (default: 0)")
     parser.add_argument("--extra-clusters", type=_non_negative, default=0, metavar="N",

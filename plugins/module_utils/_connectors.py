@@ -40,19 +40,24 @@ _URL_PASSWORD = re.compile(
     r"(?P<password>(?:(?!://)[^\s?])+?)@(?=[^\s@/?#\"']*(?:[\s/?#\"']|$))"
 )
 _PORT_AND_PATH = re.compile(r"[0-9]{1,5}[/#]")
+# Oracle's thin and OCI drivers take user/password@host instead of a URL's user:password@host.
+_ORACLE_PASSWORD = re.compile(r"(?i:jdbc:oracle:[a-z0-9]{1,10}:)[^\s/@:\"']{1,128}/(?P<password>[^\s@\"']+)@")
 
 # key=value, key: value, "key": value in query strings, ;-separated connection strings, headers,
 # Java maps and JSON. Only the key is matched here, and only a key holding a fragment of a secret
 # name (is_secret_key() decides); the value is read only after a secret key.
+# A key may also follow a URL-encoded '&', '?' or ';', and be joined to its value by a URL-encoded '='.
+# A ':' followed by '/' or ':' is a URL or a name, not a key and its value.
 _KEY_BEFORE_VALUE = re.compile(
-    r"(?<![A-Za-z0-9_.\-])(?=[A-Za-z0-9_.\-]{0,99}?(?i:pass|pwd|secret|token|credential|key|jaas|authori))"
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*(?:=|:(?=[ \t])|(?<=[\"']):)[ \t]*"
+    r"(?:(?<![A-Za-z0-9_.\-])|(?<=%26)|(?<=%3[FfBb]))"
+    r"(?=[A-Za-z0-9_.\-]{0,99}?(?i:pass|pwd|secret|token|credential|key|jaas|authori))"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*(?:=|%3[Dd]|:(?![/:]))[ \t]*"
 )
 # A quoted value (JSON escapes allowed; an unclosed quote runs to the end of the line), or a bare
 # one up to the next separator. An Authorization-style scheme word stays readable.
 _VALUE = re.compile(
     r"(?:(?i:bearer|basic|digest|token|negotiate)[ \t]+(?=[^\s]))?"
-    r"(?:\"(?P<double>(?:[^\"\\\r\n]|\\.)*)|'(?P<single>[^'\r\n]*)|(?P<bare>[^\s&;,\"'}\]]+))"
+    r"(?:\"(?P<double>(?:[^\"\\\r\n]|\\.)*)|'(?P<single>[^'\r\n]*)|(?P<bare>(?:[^\s&;,\"'}\]%]|%(?!26|3[Bb]))+))"
 )
 # "Bearer <token>" or "Basic <base64>" without a header name in front.
 _SCHEME_CREDENTIAL = re.compile(r"(?<![A-Za-z0-9])(?i:bearer|basic)[ \t]+(?P<credential>[A-Za-z0-9\-._~+/]{8,}=*)")
@@ -60,7 +65,7 @@ _CREDENTIAL_SIGNS = frozenset("0123456789+/=-_.~ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 # What every pattern below needs somewhere in a text: most strings of a connector (names, states,
 # class names, numbers) have none of it and are passed by in one scan.
-_MAY_HOLD_A_SECRET = re.compile(r"[=:]|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr][ \t]|[Bb][Aa][Ss][Ii][Cc][ \t]")
+_MAY_HOLD_A_SECRET = re.compile(r"[=:]|%3[Dd]|-----BEGIN|[Bb][Ee][Aa][Rr][Ee][Rr][ \t]|[Bb][Aa][Ss][Ii][Cc][ \t]")
 
 # The body of a PEM private key, up to its END line, or up to the next "-----" when it was cut short.
 _PEM_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY[A-Z0-9 ]{0,20}-----(?P<body>(?:(?!-----)[\s\S])+)")
@@ -148,6 +153,10 @@ def _url_passwords(text):
     return spans
 
 
+def _oracle_passwords(text):
+    return [match.span("password") for match in _ORACLE_PASSWORD.finditer(text) if match.group("password") != REDACTED]
+
+
 def _scheme_credentials(text):
     return [match.span("credential") for match in _SCHEME_CREDENTIAL.finditer(text)
             if _looks_like_credential(match.group("credential"))]
@@ -159,10 +168,12 @@ def mask_text(text, found=None):
         return text
     if "-----BEGIN" in text:
         text = _masked_spans(text, _pem_bodies(text), found)
-    if "=" in text or ":" in text:
+    if "=" in text or ":" in text or "%3" in text:
         text = _masked_spans(text, _values_of_secret_keys(text), found)
         if "://" in text:
             text = _masked_spans(text, _url_passwords(text), found)
+        if ":" in text:
+            text = _masked_spans(text, _oracle_passwords(text), found)
     if " " in text or "\t" in text:
         text = _masked_spans(text, _scheme_credentials(text), found)
     return text

@@ -131,11 +131,14 @@ def _first_line(process, timeout=60):
     return box[0] if box else b""
 
 
-def start_emulator(*args, credentials=True):
+def start_emulator(*args, credentials=True, environment=None):
     command = [sys.executable, EMULATOR, "--port", "0"]
     if credentials:
         command += ["--email", EMAIL, "--api-key", API_KEY]
-    process = subprocess.Popen(command + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Only the given UPSTASH_ variables: the emulator takes its default credentials from them.
+    env = dict((name, value) for name, value in os.environ.items() if not name.startswith("UPSTASH_"))
+    env.update(environment or {})
+    process = subprocess.Popen(command + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     line = _first_line(process).decode("utf-8")
     if not line.startswith("UPSTASH_API_URL="):
         process.kill()
@@ -643,6 +646,22 @@ def test_default_credentials():
         connectors = _json(emulator.request("GET", "/v2/kafka/connectors/" + PROD,
                                             authorization=basic("demo@example.com", "emulator-demo-key")))
         assert {connector["customer_id"] for connector in connectors} == {"demo@example.com"}
+    finally:
+        emulator.stop()
+
+
+def test_credentials_from_the_environment_the_collection_reads():
+    emulator = start_emulator(credentials=False, environment=dict(UPSTASH_EMAIL="env@example.com", UPSTASH_API_KEY="env-key-4e1"))
+    try:
+        assert emulator.request("GET", "/v2/kafka/clusters", authorization=basic("env@example.com", "env-key-4e1")).status == 200
+        assert emulator.request("GET", "/v2/kafka/clusters",
+                                authorization=basic("demo@example.com", "emulator-demo-key")).status == 401
+    finally:
+        emulator.stop()
+    # Options still win over the environment.
+    emulator = start_emulator(environment=dict(UPSTASH_EMAIL="env@example.com", UPSTASH_API_KEY="env-key-4e1"))
+    try:
+        assert emulator.api("/v2/kafka/clusters").status == 200
     finally:
         emulator.stop()
 

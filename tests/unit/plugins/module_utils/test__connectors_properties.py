@@ -185,6 +185,9 @@ TEXT_KINDS = (
     "{1} -----BEGIN ENCRYPTED PRIVATE KEY-----\n{0}\n-----END ENCRYPTED PRIVATE KEY-----",
     '{1} {{"type": "service_account", "private_key": "{0}", "client_id": "1"}}',
     '{1} required username="u" password="{0}";',
+    "{1} jdbc:oracle:thin:shop/{0}@db.example.net:1521:ORCL",
+    "{1} secret:{0}",
+    "{1} ?q=user%3Dshop%26password%3D{0}%26ssl%3Dtrue",
 )
 
 

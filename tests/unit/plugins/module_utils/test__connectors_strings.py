@@ -79,6 +79,21 @@ KINDS = {
         "Jaas-Secret-10",
         'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="********";',
     ),
+    "oracle connect descriptor": (
+        "jdbc:oracle:thin:shop/Ora-Secret-12@//db.example.net:1521/ORCL",
+        "Ora-Secret-12",
+        "jdbc:oracle:thin:shop/********@//db.example.net:1521/ORCL",
+    ),
+    "key and value joined by a colon": (
+        "login failed for user shop, password:Colon-Secret-13 was refused",
+        "Colon-Secret-13",
+        "login failed for user shop, password:******** was refused",
+    ),
+    "url-encoded query string": (
+        "GET /connect?config=user%3Dshop%26password%3DEnc-Secret-14%26ssl%3Dtrue HTTP/1.1",
+        "Enc-Secret-14",
+        "GET /connect?config=user%3Dshop%26password%3D********%26ssl%3Dtrue HTTP/1.1",
+    ),
     "java map of a configuration": (
         "Invalid configuration {connection.user=shop, connection.password=Map-Secret-11, mode=bulk}",
         "Map-Secret-11",
