@@ -217,8 +217,9 @@ options:
         C(passive) are left alone. This masks a top-level C(user_password).
       - Inside any string, only the secret part is masked. A URL's password
         (C(mongodb+srv://appuser:********@cluster0.example.net/db), also when it holds a raw C(/) or C(#)), the
-        value of a secret-named parameter in a query string, a C(;key=value) connection string, a header, a Java
-        map or a JAAS line (C(?user=u&password=********)), an C(Authorization)-style credential
+        password of an Oracle JDBC C(user/password@host), the value of a secret-named parameter in a query
+        string (URL-encoded too), a C(;key=value) connection string, a header, a Java map, a C(key:value) pair
+        or a JAAS line (C(?user=u&password=********)), an C(Authorization)-style credential
         (C(Bearer ********), C(Basic ********)), the body of a PEM private key block, and the secret members
         of JSON held in a string (a service-account key file's C(private_key)).
       - Keys are never removed. V(false) returns the values exactly as the API sent them.
