@@ -23,6 +23,9 @@ try:
 except ImportError:  # ansible-core < 2.22 masks a module's no_log_values in its result instead
     register_secrets = None
 
+# ansible-core 2.22 and later mask secrets wherever they show a result, not in the result itself.
+SECRETS_MASKED_WHEN_SHOWN = register_secrets is not None
+
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -86,7 +89,7 @@ def hide_from_output(values):
 
     Those versions mask secrets when they show a result rather than in the result itself, and a
     module's secrets reach the controller through this registry, not through no_log_values."""
-    if register_secrets is not None:
+    if SECRETS_MASKED_WHEN_SHOWN:
         register_secrets(str(value) for value in values if value)
 
 

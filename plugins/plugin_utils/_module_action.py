@@ -31,7 +31,12 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, quoted
-from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import Task, answer, hide_from_output, register_secrets
+from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import (
+    SECRETS_MASKED_WHEN_SHOWN,
+    Task,
+    answer,
+    hide_from_output,
+)
 
 try:
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
@@ -102,7 +107,7 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     hidden = set(validation._no_log_values)  # pylint: disable=protected-access
     hidden.update(value for value in definition.secrets(params) if value)
     hidden.update(task.secrets)
-    if register_secrets is None:
+    if not SECRETS_MASKED_WHEN_SHOWN:
         return remove_values(result, hidden)
     hide_from_output(hidden)
     return result
