@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The version matrix: ansible-test sanity, units and integration on every ansible-core the collection
-# supports (tests/matrix/*.txt), and the pytest integration suites on the oldest and newest.
+# supports (tests/matrix/*.txt), and the pytest integration suites on the newest and on the oldest of
+# everything (ansible-core, Python, requests and urllib3).
 #
 # Usage: tests/matrix.sh [entry...]        (make test-matrix; entries are file names without .txt)
 #

@@ -76,8 +76,8 @@ options:
     type: int
     default: 512
 requirements:
-  - requests >= 2.30.0
-  - urllib3 >= 2.0.2
+  - requests >= 2.25.1
+  - urllib3 >= 1.26.5
 notes:
   - Upstash discontinued its Kafka service on 2025-03-11. Use O(api_url) to talk to any endpoint
     that still speaks the Upstash Developer API v2, such as the bundled emulator.

@@ -177,6 +177,11 @@ def validate_id(value, what, scrub=None):
 class _BoundedRetry(Retry):
     """urllib3 Retry whose Retry-After wait is capped, so the total wait stays bounded."""
 
+    # urllib3 1.26 caps the backoff with a class attribute instead of the backoff_max argument; it was
+    # renamed in 1.26.9.
+    DEFAULT_BACKOFF_MAX = BACKOFF_MAX
+    BACKOFF_MAX = BACKOFF_MAX
+
     def get_retry_after(self, response):
         try:
             seconds = super().get_retry_after(response)
@@ -243,7 +248,9 @@ def _cause_chain(exc):
             # urllib3's ProtocolError carries its cause second: ("Connection aborted.", RemoteDisconnected(...)).
             inner = next((arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)), None)
         if inner is None:
-            inner = current.__cause__ or current.__context__
+            # As a traceback does: an exception raised "from None" hides what it was handling (urllib3
+            # 1.26 re-raises a lost connection so, from inside its handler of a TypeError of its own).
+            inner = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
         current = inner
     return chain
 

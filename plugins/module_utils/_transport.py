@@ -26,12 +26,16 @@ import time
 import weakref
 
 try:
+    import urllib3
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 except ImportError:
     # The client reports the missing library in one sentence; this module must still import for it to.
     HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
+    URLLIB3_1 = False
+else:
+    URLLIB3_1 = urllib3.__version__.startswith("1.")
 
 _current = threading.local()
 
@@ -185,11 +189,21 @@ class _DeadlineHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
     pass
 
 
-class _DeadlineHTTPPool(HTTPConnectionPool):
+class _LengthCheckingPoolMixin:
+    """urllib3 1.26 reads a body cut off before its Content-Length as if it were whole, unless told
+    otherwise (urllib3 2 checks by default): then the cut is an error the client retries."""
+
+    def urlopen(self, *args, **kwargs):
+        if URLLIB3_1:
+            kwargs.setdefault("enforce_content_length", True)
+        return super().urlopen(*args, **kwargs)
+
+
+class _DeadlineHTTPPool(_LengthCheckingPoolMixin, HTTPConnectionPool):
     ConnectionCls = _DeadlineHTTPConnection
 
 
-class _DeadlineHTTPSPool(HTTPSConnectionPool):
+class _DeadlineHTTPSPool(_LengthCheckingPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
