@@ -329,6 +329,7 @@ def measure_masking(collections, megabytes):
 REDACTION_NEAR_MISSES = (
     "a://u:", "a://u:p@@", "password=", 'password="', '"private_key": ', "Authorization: ", "Bearer ", "Basic x ",
     "-----BEGIN PRIVATE KEY-----x", "-----BEGIN PRIVATE KEYPRIVATE KEY", "token.token.token.token", "db.pwd: ",
+    "jdbc:oracle:thin:u/", "%26password%3D", "secret:a:",
 )
 
 

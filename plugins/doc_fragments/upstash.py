@@ -21,7 +21,8 @@ options:
     description:
       - API key of the Upstash account, used as the HTTP basic auth password.
       - Required. If not set, the value of the E(UPSTASH_API_KEY) environment variable is used.
-      - It never appears in results, warnings or error messages.
+      - It never appears in results, warnings or error messages (from ansible-core 2.22, in a result's
+        C(invocation) it is masked where Ansible shows the result, as every module's secret options are).
     type: str
   api_url:
     description:

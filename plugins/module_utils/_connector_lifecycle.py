@@ -30,6 +30,10 @@ from ansible_collections.upstash.cloud.plugins.module_utils._queries import reso
 TRANSITIONAL_STATES = frozenset(("pending", "creating", "starting", "restarting", "updating", "unassigned"))
 POLL_FIRST = 0.5
 POLL_MAX = 5.0
+# A secret found in the API's data is hidden wherever else it appears only from this length on: a
+# shorter value ("true", a port, "1") would mask the same text all over the output, and the value
+# itself is masked in the data by redaction anyway.
+SHORTEST_FOUND_SECRET = 6
 
 
 def connector_argument_spec():
@@ -153,6 +157,10 @@ def locate(client, params):
     return cluster_id, (found[0] if found else None)
 
 
+def _hide_found_secrets(connector, task):
+    task.hide(value for value in secret_strings(connector) if len(value) >= SHORTEST_FOUND_SECRET)
+
+
 def _shown(connector, redact):
     if connector is None:
         return {}
@@ -236,7 +244,7 @@ def manage_connector(client, params, task):
     redact = params["redact"]
     cluster_id, current = locate(client, params)
     if current is not None and redact:
-        task.hide(secret_strings(current))
+        _hide_found_secrets(current, task)
     before = _diff_side(current, None if current is None else str(current.get("state", "")).lower())
 
     if params["state"] == "absent":
@@ -260,7 +268,7 @@ def manage_connector(client, params, task):
     if waited:
         connector = wait_until_settled(client, connector, params["wait_timeout"])
     if redact and connector is not None:
-        task.hide(secret_strings(connector))
+        _hide_found_secrets(connector, task)
     result = dict(changed=task.changed, connector=_shown(connector, redact))
     if task.diff:
         result["diff"] = dict(before=before, after=_diff_side({"properties": after_properties}, after_state))

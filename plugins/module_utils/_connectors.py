@@ -40,25 +40,33 @@ _URL_PASSWORD = re.compile(
     r"(?P<password>(?:(?!://)[^\s?])+?)@(?=[^\s@/?#\"']*(?:[\s/?#\"']|$))"
 )
 _PORT_AND_PATH = re.compile(r"[0-9]{1,5}[/#]")
-# Oracle's thin and OCI drivers take user/password@host instead of a URL's user:password@host.
-_ORACLE_PASSWORD = re.compile(r"(?i:jdbc:oracle:[a-z0-9]{1,10}:)[^\s/@:\"']{1,128}/(?P<password>[^\s@\"']+)@")
+# Oracle's thin and OCI drivers take user/password@host instead of a URL's user:password@host; a
+# password with special characters is quoted. Bounded, so a near miss is never rescanned to the end.
+_ORACLE_PASSWORD = re.compile(
+    r"(?i:jdbc:oracle:[a-z0-9]{1,10}:)[^\s/@:\"']{1,128}/(?:\"(?P<quoted>[^\"\r\n]{1,256})\"|(?P<bare>[^\s@\"']{1,256}))@"
+)
 
 # key=value, key: value, "key": value in query strings, ;-separated connection strings, headers,
 # Java maps and JSON. Only the key is matched here, and only a key holding a fragment of a secret
 # name (is_secret_key() decides); the value is read only after a secret key.
-# A key may also follow a URL-encoded '&', '?' or ';', and be joined to its value by a URL-encoded '='.
-# A ':' followed by '/' or ':' is a URL or a name, not a key and its value.
+# A key may also follow a URL-encoded '&', '?' or ';', and be joined to its value by a URL-encoded '='
+# (its value then ends at an encoded '&' or ';'). A ':' with no space after it joins a key and its value
+# only where nothing but a separator stands before the key and no digit, '/' or ':' follows: not in
+# host:port, File.java:12 or ${provider:path:key}.
 _KEY_BEFORE_VALUE = re.compile(
     r"(?:(?<![A-Za-z0-9_.\-])|(?<=%26)|(?<=%3[FfBb]))"
     r"(?=[A-Za-z0-9_.\-]{0,99}?(?i:pass|pwd|secret|token|credential|key|jaas|authori))"
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*(?:=|%3[Dd]|:(?![/:]))[ \t]*"
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*"
+    r"(?:=|(?P<encoded>%3[Dd])|:(?=[ \t])|(?<=[\"']):|(?P<glued>:)(?![/:0-9\s]))[ \t]*"
 )
+_BEFORE_A_GLUED_KEY = frozenset(" \t\r\n,;{[\"'")
 # A quoted value (JSON escapes allowed; an unclosed quote runs to the end of the line), or a bare
 # one up to the next separator. An Authorization-style scheme word stays readable.
 _VALUE = re.compile(
     r"(?:(?i:bearer|basic|digest|token|negotiate)[ \t]+(?=[^\s]))?"
-    r"(?:\"(?P<double>(?:[^\"\\\r\n]|\\.)*)|'(?P<single>[^'\r\n]*)|(?P<bare>(?:[^\s&;,\"'}\]%]|%(?!26|3[Bb]))+))"
+    r"(?:\"(?P<double>(?:[^\"\\\r\n]|\\.)*)|'(?P<single>[^'\r\n]*)|(?P<bare>[^\s&;,\"'}\]]+))"
 )
+_ENCODED_VALUE = re.compile(r"(?P<bare>(?:[^\s&;,\"'}\]%]|%(?!26|3[Bb]))+)")
 # "Bearer <token>" or "Basic <base64>" without a header name in front.
 _SCHEME_CREDENTIAL = re.compile(r"(?<![A-Za-z0-9])(?i:bearer|basic)[ \t]+(?P<credential>[A-Za-z0-9\-._~+/]{8,}=*)")
 _CREDENTIAL_SIGNS = frozenset("0123456789+/=-_.~ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -126,10 +134,13 @@ def _values_of_secret_keys(text):
         # read at most once.
         if match.start() < last or not is_secret_key(match.group("key")):
             continue
-        value = _VALUE.match(text, match.end())
+        if match.group("glued") and match.start() > 0 and text[match.start() - 1] not in _BEFORE_A_GLUED_KEY:
+            continue
+        value = (_ENCODED_VALUE if match.group("encoded") else _VALUE).match(text, match.end())
         if value is None:
             continue
-        group = "double" if value.group("double") is not None else "single" if value.group("single") is not None else "bare"
+        groups = value.groupdict()
+        group = "double" if groups.get("double") is not None else "single" if groups.get("single") is not None else "bare"
         start, end = value.span(group)
         # A PEM block was masked already; its BEGIN and END lines stay readable.
         if group == "bare" and text.startswith("-----BEGIN", start):
@@ -154,7 +165,12 @@ def _url_passwords(text):
 
 
 def _oracle_passwords(text):
-    return [match.span("password") for match in _ORACLE_PASSWORD.finditer(text) if match.group("password") != REDACTED]
+    spans = []
+    for match in _ORACLE_PASSWORD.finditer(text):
+        group = "quoted" if match.group("quoted") is not None else "bare"
+        if match.group(group) != REDACTED:
+            spans.append(match.span(group))
+    return spans
 
 
 def _scheme_credentials(text):

@@ -79,6 +79,16 @@ KINDS = {
         "Jaas-Secret-10",
         'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="********";',
     ),
+    "oracle connect descriptor, quoted password": (
+        'jdbc:oracle:thin:shop/"Ora Quoted-15"@db.example.net:1521:ORCL',
+        "Ora Quoted-15",
+        'jdbc:oracle:thin:shop/"********"@db.example.net:1521:ORCL',
+    ),
+    "query string password holding an encoded & and ;": (
+        "jdbc:mysql://db.example.net/shop?user=app&password=Pa%26ss%3B-16&useSSL=true",
+        "Pa%26ss%3B-16",
+        "jdbc:mysql://db.example.net/shop?user=app&password=********&useSSL=true",
+    ),
     "oracle connect descriptor": (
         "jdbc:oracle:thin:shop/Ora-Secret-12@//db.example.net:1521/ORCL",
         "Ora-Secret-12",
@@ -192,6 +202,11 @@ def test_ordinary_keys_keep_their_values(key, value):
     "token_count=12 is not a secret key? it is: keys holding token are masked",
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
     "compass=north; passive=true; key.converter=org.X",
+    "Connect to secretsmanager.us-east-1.amazonaws.com:443 failed",
+    "at com.amazonaws.auth.AWSCredentialsProviderChain.getCredentials(AWSCredentialsProviderChain.java:136)",
+    "at org.apache.kafka.common.security.JaasContext.loadClientContext(JaasContext.java:85)",
+    "http://vault-token-service:8200/v1/auth",
+    "${file:/opt/kafka/secrets.properties:url}",
 ])
 def test_texts_without_secrets_are_kept(text):
     expected = text.replace("token_count=12", "token_count=" + REDACTED)
@@ -228,6 +243,9 @@ NEAR_MISSES = {
     "pem labels": "-----BEGIN PRIVATE KEYPRIVATE KEY",
     "schemes without credentials": "Bearer ",
     "key-like runs": "token.token.token.token.token",
+    "oracle descriptors without a host": "jdbc:oracle:thin:u/",
+    "encoded secret keys without values": "%26password%3D",
+    "glued secret keys": "secret:a:",
 }
 
 

@@ -253,6 +253,18 @@ def test_an_api_refusal_is_one_sentence_with_the_status(run_main):
 
 
 @responses.activate
+def test_secrets_found_in_the_api_data_are_hidden_elsewhere_unless_too_short_to_tell(run_main):
+    found = connector(**{"db.password": "Found-Pass-79", "secret.enabled": "true"})
+    responses.get(LIST_URL, json=[found])
+    responses.post(API + "/v2/kafka/update-connector/c-1", status=400,
+                   json={"error": "refused: db.password Found-Pass-79 is in use; ssl=true"})
+    code, result, out = run_module(run_main, properties={"tasks.max": "2"})
+    assert code == 1 and "Found-Pass-79" not in out
+    # "true" stays readable where it is not the secret value itself
+    assert result["msg"].endswith("is in use; ssl=true.")
+
+
+@responses.activate
 def test_invocation_and_diff_never_show_secret_values(run_main):
     responses.get(LIST_URL, json=[connector()])
     responses.post(API + "/v2/kafka/update-connector/c-1", json=connector("pending"))
