@@ -30,9 +30,10 @@ try:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.response import HTTPResponse
 except ImportError:
     # The client reports the missing library in one sentence; this module must still import for it to.
-    HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
+    HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = HTTPResponse = object
     URLLIB3_1 = False
 else:
     URLLIB3_1 = urllib3.__version__.startswith("1.")
@@ -189,22 +190,25 @@ class _DeadlineHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
     pass
 
 
-class _LengthCheckingPoolMixin:
+class _LengthCheckingResponse(HTTPResponse):
     """urllib3 1.26 reads a body cut off before its Content-Length as if it were whole, unless told
     otherwise (urllib3 2 checks by default): then the cut is an error the client retries."""
 
-    def urlopen(self, *args, **kwargs):
-        if URLLIB3_1:
-            kwargs.setdefault("enforce_content_length", True)
-        return super().urlopen(*args, **kwargs)
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("enforce_content_length", True)
+        super().__init__(*args, **kwargs)
 
 
-class _DeadlineHTTPPool(_LengthCheckingPoolMixin, HTTPConnectionPool):
+class _DeadlineHTTPPool(HTTPConnectionPool):
     ConnectionCls = _DeadlineHTTPConnection
+    if URLLIB3_1:
+        ResponseCls = _LengthCheckingResponse
 
 
-class _DeadlineHTTPSPool(_LengthCheckingPoolMixin, HTTPSConnectionPool):
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
+    if URLLIB3_1:
+        ResponseCls = _LengthCheckingResponse
 
 
 _POOL_CLASSES = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
