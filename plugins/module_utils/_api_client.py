@@ -14,6 +14,8 @@ any release.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -842,7 +844,7 @@ def api_call(options, read, warn):
     are not errors (the task's timeout, an interrupt) pass through untouched.
     """
     client = None
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _cycle_collection_paused():
         warnings.simplefilter("always")
         try:
             client = client_from_options(options)
@@ -859,6 +861,21 @@ def api_call(options, read, warn):
         finally:
             for sentence in _warning_sentences(client, caught):
                 warn(sentence)
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused():
+    """Python's cycle collector paused for a call: a big answer becomes hundreds of thousands of
+    containers, none of them in a cycle, and each full collection meanwhile would walk every object
+    of the process again (in the worker process, all of Ansible's)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _credential_scrub(options):

@@ -25,6 +25,7 @@ import base64
 import bisect
 import logging
 import re
+import sys
 from array import array
 from itertools import compress
 
@@ -41,6 +42,11 @@ STRIDE = 6
 # Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL, bounded so
 # that the work stays linear.
 DECODE_ROUNDS = 3
+# How far decoding reaches from an escape of the first view, with room to spare: an escape spans at most
+# 10 characters, a later round's escape can begin with a decoded character and take 9 plain ones after it,
+# and a run of a form holds FRAGMENT characters, so a run touched by decoding lies within 10 + 9 *
+# DECODE_ROUNDS + FRAGMENT characters of an escape.
+ESCAPE_REACH = 64
 
 # One escape that stands for one character: percent-encoding, JSON and Python string escapes, and
 # the HTML character references a debug page would use. Each alternative has a bounded length.
@@ -101,6 +107,29 @@ def _views(text):
     return views
 
 
+def _escaped_stretches(view):
+    """The stretches of view that decoding changes, each with ESCAPE_REACH characters around it.
+
+    Stretches closer than twice that are joined, so that each ends amid text that no round of decoding
+    reaches into: decoded alone, a stretch reads as it does inside the whole view.
+    """
+    starts = []
+    for opener in "%\\&":
+        at = view.find(opener)
+        while at >= 0:
+            if _ESCAPE.match(view, at):
+                starts.append(at)
+            at = view.find(opener, at + 1)
+    starts.sort()
+    stretches = []
+    for at in starts:
+        if stretches and at - ESCAPE_REACH <= stretches[-1][1]:
+            stretches[-1][1] = at + ESCAPE_REACH
+        else:
+            stretches.append([max(0, at - ESCAPE_REACH), at + ESCAPE_REACH])
+    return [view[start:end] for start, end in stretches]
+
+
 class _Pass:
     """How one step (escape decoding or whitespace removal) moved the characters of a text.
 
@@ -156,6 +185,14 @@ def _steps(text, rounds):
     return steps
 
 
+# A sampled block packed into the bytes of a C unsigned int, the item of memoryview.cast("I").
+_PACKED_SIZE = 4
+
+
+def _packed(block):
+    return int.from_bytes(block.ljust(_PACKED_SIZE, b"\0"), sys.byteorder)
+
+
 def _base64_forms(data):
     """The base64 texts (standard and URL-safe alphabets) that can only come from encoding data.
 
@@ -201,7 +238,23 @@ class CredentialMask:
                     fragments.add(view[start:start + FRAGMENT])
         self._fragments = frozenset(fragments)
         self._blocks = frozenset(tuple(fragment[start:start + BLOCK]) for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
+        self._packed_blocks = frozenset(_packed("".join(block).encode("ascii")) for block in self._blocks if "".join(block).isascii())
         self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
+
+    def _sampled_hits(self, view):
+        """The offsets of the sampled blocks of view that are blocks of a form; tested without a Python-level loop."""
+        offsets = range(0, len(view), STRIDE)
+        if view.isascii():
+            # The characters of each sampled block as the bytes of one integer, which is cheaper to make
+            # and to look up than a tuple of characters; a block cut short by the end reads as zero bytes.
+            data = view.encode("ascii")
+            packed = bytearray(_PACKED_SIZE * len(offsets))
+            for offset in range(BLOCK):
+                column = data[offset::STRIDE]
+                packed[offset:_PACKED_SIZE * len(column):_PACKED_SIZE] = column
+            return compress(offsets, map(self._packed_blocks.__contains__, memoryview(packed).cast("I")))
+        sampled = zip(*(view[offset::STRIDE] for offset in range(BLOCK)))
+        return compress(offsets, map(self._blocks.__contains__, sampled))
 
     def _spans(self, view):
         """Sorted, merged [start, end) ranges of view that hold a form or a run of one."""
@@ -209,11 +262,8 @@ class CredentialMask:
         if self._exact_pattern is not None:
             spans.extend(match.span() for match in self._exact_pattern.finditer(view))
         if self._fragments and len(view) >= FRAGMENT:
-            blocks, fragments, size = self._blocks, self._fragments, len(view)
-            last = size - FRAGMENT
-            # The sampled blocks as tuples of characters, tested without a Python-level loop.
-            sampled = zip(*(view[offset::STRIDE] for offset in range(BLOCK)))
-            for at in list(compress(range(0, size, STRIDE), map(blocks.__contains__, sampled))):
+            fragments, last = self._fragments, len(view) - FRAGMENT
+            for at in list(self._sampled_hits(view)):
                 for start in range(max(0, at + BLOCK - FRAGMENT), min(at, last) + 1):
                     if view[start:start + FRAGMENT] in fragments:
                         spans.append((start, start + FRAGMENT))
@@ -230,8 +280,17 @@ class CredentialMask:
         return merged
 
     def finds(self, text):
-        """Whether text holds the key in any form (cheaper than mask when it does not)."""
-        return (self._fragments or self._exact) and any(self._spans(view) for view in _views(text))
+        """Whether text holds the key in any form, as mask would find it, without decoding the whole text.
+
+        A form that only a later view shows was touched by decoding, so it lies within ESCAPE_REACH characters
+        of an escape of the first view: beyond that first view, only the stretches around escapes are decoded.
+        """
+        if not (self._fragments or self._exact):
+            return False
+        view = text.translate(_DROP_WHITESPACE)
+        if self._spans(view):
+            return True
+        return any(self._spans(decoded) for stretch in _escaped_stretches(view) for decoded in _views(stretch)[1:])
 
     def mask(self, text):
         """text with every form of the key, and every run of FRAGMENT characters of one, replaced by MASK."""

@@ -108,9 +108,35 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     hidden.update(value for value in definition.secrets(params) if value)
     hidden.update(task.secrets)
     if not SECRETS_MASKED_WHEN_SHOWN:
-        return remove_values(result, hidden)
+        # remove_values copies everything it is given, which costs more than the whole API call for a big
+        # answer; a part of the result that holds no secret comes back from it unchanged.
+        return dict((key, remove_values(value, hidden) if may_hold_secret(value, hidden) else value) for key, value in result.items())
     hide_from_output(hidden)
     return result
+
+
+def may_hold_secret(value, secrets):
+    """Whether remove_values(value, secrets) could differ from value: one of the secrets is in a string of
+    value (keys too, to be on the safe side) or in a number written out, or value holds something other
+    than plain JSON data."""
+    texts, pending = [], [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str:
+            texts.append(item)
+        elif kind is dict:
+            pending.extend(item)
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is int or kind is float:
+            texts.append(str(item))
+        elif item is not None and kind is not bool:
+            return True
+    # One search over every text: a separator can add a find (of a secret holding it), never hide one.
+    joined = "\0".join(texts)
+    return any(secret in joined for secret in secrets)
 
 
 class ModuleAction(NormalAction):

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import http.client
 import io
@@ -878,6 +879,29 @@ def test_python_warnings_and_the_clients_own_reach_ansible_warnings_once():
         "TLS certificates of api.example.test are not verified (validate_certs is false): use this only for a test endpoint you control.",
         "UserWarning: something odd",
     ]
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+@pytest.mark.parametrize("fails", [False, True])
+def test_cycle_collection_is_paused_during_a_call_and_left_as_it_was(collecting, fails):
+    seen = []
+
+    def read(_client):
+        seen.append(gc.isenabled())
+        if fails:
+            raise KeyError("broken")
+        return "answer"
+
+    was = gc.isenabled()
+    (gc.enable if collecting else gc.disable)()
+    try:
+        try:
+            _api_client.api_call(dict(email=EMAIL, api_key=KEY, api_url=API), read, pytest.fail)
+        except _api_client.UpstashUnexpectedError:
+            assert fails
+        assert seen == [False] and gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_the_platform_trust_store_is_used_without_ca_path(monkeypatch, tmp_path):

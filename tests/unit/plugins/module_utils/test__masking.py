@@ -16,7 +16,9 @@ import requests  # noqa: F401  pylint: disable=unused-import  # creates the logg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.upstash.cloud.plugins.module_utils import _masking
 from ansible_collections.upstash.cloud.plugins.module_utils._masking import (
+    ESCAPE_REACH,
     FRAGMENT,
     MASK,
     CredentialMask,
@@ -234,3 +236,64 @@ def test_a_key_holding_an_escape_is_masked_in_pieces_as_written():
     for start in range(len(key) - FRAGMENT + 1):
         piece = key[start:start + FRAGMENT]
         assert piece not in mask_credentials("error: " + piece + "...", EMAIL, key)
+
+
+def found_in_some_view(mask, text):
+    """What finds answers, found the slow way: every window of every round's view of the whole text."""
+    fragments, exact = mask._fragments, mask._exact  # pylint: disable=protected-access
+    for view in _masking._views(text):  # pylint: disable=protected-access
+        if any(view[start:start + FRAGMENT] in fragments for start in range(len(view) - FRAGMENT + 1)):
+            return True
+        if any(form in view for form in exact):
+            return True
+    return False
+
+
+# Text far from the key, long enough to part two escapes by more than finds decodes around each.
+FILLER = st.text(st.sampled_from("abcdefgh0123456789 :/=-_é\n"), max_size=3 * ESCAPE_REACH)
+ESCAPES = st.sampled_from(["%25", "%41", "%2", "\\", "\\u00", "\\u0041", "&amp;", "&#37;", "&#x", "%0A", "\\n", "&", "%"])
+
+
+@st.composite
+def texts_around_the_key(draw, key):
+    """Fillers, loose escapes, and pieces of encoded forms of the key, in any order."""
+    pieces = []
+    for kind in draw(st.lists(st.sampled_from(["filler", "escape", "form"]), max_size=8)):
+        if kind == "filler":
+            pieces.append(draw(FILLER))
+        elif kind == "escape":
+            pieces.append(draw(ESCAPES))
+        else:
+            encoded = ENCODINGS[draw(st.sampled_from(sorted(ENCODINGS)))](forms(EMAIL, key)[draw(st.sampled_from(["key", "pair", "key64"]))])
+            start = draw(st.integers(min_value=0, max_value=len(encoded)))
+            pieces.append(encoded[start:start + draw(st.integers(min_value=1, max_value=2 * FRAGMENT * 3))])
+    return "".join(pieces)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), key=st.sampled_from([KEY, "upk-bench-4b2e9d7c1a", "abc1", "000000%00", "kéy-ünïcode-0f3a"]))
+def test_finds_answers_as_a_search_of_every_view_of_the_whole_text(data, key):
+    text = data.draw(texts_around_the_key(key))
+    mask = CredentialMask(EMAIL, key)
+    assert mask.finds(text) == found_in_some_view(mask, text)
+    assert mask.finds(text) or mask.mask(mask_basic_credentials(text)) == mask_basic_credentials(text)
+
+
+def test_finds_reads_a_form_decoded_far_from_the_start_of_a_long_text():
+    mask = CredentialMask(EMAIL, KEY)
+    plain = "x" * 50000
+    for encode in ("percent_per_char", "percent_twice", "json_per_char", "html"):
+        echoed = ENCODINGS[encode](KEY)
+        assert mask.finds(plain + echoed + plain), encode
+        assert mask.finds(plain + "%" + echoed[:FRAGMENT * 6] + " &amp;" + plain), encode
+    assert not mask.finds(plain + "%41%42 &amp; \\u0043" + plain)
+
+
+def test_finds_reads_a_form_that_only_the_third_round_of_decoding_completes():
+    # "%26" reads "&", "&#x00005C;" then reads a backslash, and "\\u0075" then reads the "u" of the key:
+    # 24 characters after the one escape of the text, all of them plain until the last round.
+    text = "x" * 200 + "%26#x00005C;u0075pk-benc" + "x" * 200
+    mask = CredentialMask(EMAIL, "upk-bench-4b2e9d7c1a")
+    views = _masking._views(text)  # pylint: disable=protected-access
+    assert len(views) == 4 and "upk-benc" in views[-1] and not any("upk-benc" in view for view in views[:-1])
+    assert mask.finds(text)

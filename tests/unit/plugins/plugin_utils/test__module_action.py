@@ -100,3 +100,19 @@ def test_invocation_is_reported_as_this_ansible_core_reports_it():
         assert _module_action.reports_invocation({"ansible_inject_invocation": True}) is True
     else:
         assert _module_action.reports_invocation({}) is True
+
+
+@pytest.mark.parametrize("value, held", [
+    ({"connectors": [{"name": "a", "state": "running"}], "total": 2, "ok": True, "none": None}, False),
+    ({"connectors": [{"name": "a", "trace": "said s3cret-value once"}]}, True),
+    ({"by_state": {"failed": 31337}}, True),
+    ({"ratio": 0.31337}, True),
+    ([["deep", ["deeper", ["s3cret-value"]]]], True),
+    (["s3cret", "-value"], False),
+    # anything but plain JSON data goes to remove_values, which knows every type
+    ({"pair": ("a", "b")}, True),
+    ({"tagged": type("Tagged", (str,), {})("plain")}, True),
+    ({"key s3cret-value": "not masked by remove_values, looked at all the same"}, True),
+])
+def test_only_a_part_of_the_result_that_may_hold_a_secret_goes_through_remove_values(value, held):
+    assert _module_action.may_hold_secret(value, {"s3cret-value", "31337"}) is held
