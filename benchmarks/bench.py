@@ -387,7 +387,8 @@ def compute(wall, cpu, requests, peaks, modules, rounds):
             module=round(1000 * figures["comparisons"]["tasks"]["ours_s"] / 8, 1),
             uri=round(1000 * figures["comparisons"]["tasks"]["theirs_s"] / 8, 1),
         )
-    if requests["template_ours"]:
+    # --only may have run one of the two lookup templates of ours.
+    if requests["template_ours"] and requests["template_ours_nocache"]:
         figures["template_requests"] = dict(
             ours=max(requests["template_ours"]), ours_nocache=max(requests["template_ours_nocache"]),
             url=max(requests["template_url"]), lookups=TEMPLATE_LOOKUPS, target=TARGET_REQUESTS,
@@ -441,8 +442,9 @@ def report_runs(figures, big):
             figures["per_task_ms"]["module"], figures["per_task_ms"]["uri"]))
     peaks = figures["run_peak_rss_mib"]
     labels = dict(big_module="module", big_module_fields="with fields", big_uri="uri", failed_check="failed check with states")
-    log("Peak RSS of the largest process of the run, %s connectors: %s." % (
-        big, ", ".join("%s %.1f MiB" % (labels[name], peaks[name]) for name in PEAK_RSS_RUNS if name in peaks)))
+    if peaks:
+        log("Peak RSS of the largest process of the run, %s connectors: %s." % (
+            big, ", ".join("%s %.1f MiB" % (labels[name], peaks[name]) for name in PEAK_RSS_RUNS if name in peaks)))
     if "module_process" in figures:
         memory, used = figures["module_process"]["peak_rss_mib"], figures["module_process"]["cpu_s"]
         log("The module process alone (as on a remote host), %s connectors: peak RSS module %.1f MiB, with fields %.1f MiB,"
