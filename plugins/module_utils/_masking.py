@@ -42,11 +42,12 @@ STRIDE = 6
 # Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL, bounded so
 # that the work stays linear.
 DECODE_ROUNDS = 3
-# How far decoding reaches from an escape of the first view, with room to spare: an escape spans at most
-# 10 characters, a later round's escape can begin with a decoded character and take 9 plain ones after it,
-# and a run of a form holds FRAGMENT characters, so a run touched by decoding lies within 10 + 9 *
-# DECODE_ROUNDS + FRAGMENT characters of an escape.
-ESCAPE_REACH = 64
+# The longest escape _ESCAPE knows: "&#1114111;" or "&#x10FFFF;".
+_LONGEST_ESCAPE = 10
+# How far decoding reaches from an escape of the first view: a later round's escape can begin with a
+# character an earlier one decoded and take plain characters after it, at most _LONGEST_ESCAPE in each
+# round, and a run of a form holds FRAGMENT characters.
+ESCAPE_REACH = _LONGEST_ESCAPE * (DECODE_ROUNDS + 1) + FRAGMENT
 
 # One escape that stands for one character: percent-encoding, JSON and Python string escapes, and
 # the HTML character references a debug page would use. Each alternative has a bounded length.
@@ -113,8 +114,12 @@ def _escaped_stretches(view):
     Stretches closer than twice that are joined, so that each ends amid text that no round of decoding
     reaches into: decoded alone, a stretch reads as it does inside the whole view.
     """
+    openers = "%\\&"
+    if sum(map(view.count, openers)) * 2 * ESCAPE_REACH > len(view):
+        # Dense enough for the stretches to cover most of it: decoding it whole costs less than finding them.
+        return [view]
     starts = []
-    for opener in "%\\&":
+    for opener in openers:
         at = view.find(opener)
         while at >= 0:
             if _ESCAPE.match(view, at):
@@ -186,7 +191,7 @@ def _steps(text, rounds):
 
 
 # A sampled block packed into the bytes of a C unsigned int, the item of memoryview.cast("I").
-_PACKED_SIZE = 4
+_PACKED_SIZE = array("I").itemsize
 
 
 def _packed(block):

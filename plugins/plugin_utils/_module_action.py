@@ -115,6 +115,9 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     return result
 
 
+_WRITTEN_OUT = (int, float, bool, type(None))
+
+
 def may_hold_secret(value, secrets):
     """Whether remove_values(value, secrets) could differ from value: one of the secrets is in a string of
     value (keys too, to be on the safe side) or in a number written out, or value holds something other
@@ -130,9 +133,10 @@ def may_hold_secret(value, secrets):
             pending.extend(item.values())
         elif kind is list:
             pending.extend(item)
-        elif kind is int or kind is float:
+        elif kind in _WRITTEN_OUT:
+            # Before ansible-core 2.19, remove_values also masks True, False and None written out.
             texts.append(str(item))
-        elif item is not None and kind is not bool:
+        else:
             return True
     # One search over every text: a separator can add a find (of a secret holding it), never hide one.
     joined = "\0".join(texts)

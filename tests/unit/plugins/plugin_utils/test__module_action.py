@@ -116,3 +116,9 @@ def test_invocation_is_reported_as_this_ansible_core_reports_it():
 ])
 def test_only_a_part_of_the_result_that_may_hold_a_secret_goes_through_remove_values(value, held):
     assert _module_action.may_hold_secret(value, {"s3cret-value", "31337"}) is held
+
+
+@pytest.mark.parametrize("value", [True, False, None, {"changed": True}, [None]])
+def test_true_false_and_none_are_looked_at_as_written_out(value):
+    assert _module_action.may_hold_secret(value, {"ue", "al", "on"})
+    assert not _module_action.may_hold_secret(value, {"s3cret-value"})
