@@ -91,9 +91,13 @@ def _decode_escapes(match):
     return _unescape(match.group())
 
 
+# The characters every alternative of _ESCAPE starts with.
+_ESCAPE_OPENERS = "%\\&"
+
+
 def _may_escape(text):
     # Three substring searches are much faster than a scan by _ESCAPE.
-    return "%" in text or "\\" in text or "&" in text
+    return any(map(text.__contains__, _ESCAPE_OPENERS))
 
 
 def _views(text):
@@ -114,12 +118,11 @@ def _escaped_stretches(view):
     Stretches closer than twice that are joined, so that each ends amid text that no round of decoding
     reaches into: decoded alone, a stretch reads as it does inside the whole view.
     """
-    openers = "%\\&"
-    if sum(map(view.count, openers)) * 2 * ESCAPE_REACH > len(view):
+    if sum(map(view.count, _ESCAPE_OPENERS)) * 2 * ESCAPE_REACH > len(view):
         # Dense enough for the stretches to cover most of it: decoding it whole costs less than finding them.
         return [view]
     starts = []
-    for opener in openers:
+    for opener in _ESCAPE_OPENERS:
         at = view.find(opener)
         while at >= 0:
             if _ESCAPE.match(view, at):
@@ -243,7 +246,7 @@ class CredentialMask:
                     fragments.add(view[start:start + FRAGMENT])
         self._fragments = frozenset(fragments)
         self._blocks = frozenset(tuple(fragment[start:start + BLOCK]) for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
-        self._packed_blocks = frozenset(_packed("".join(block).encode("ascii")) for block in self._blocks if "".join(block).isascii())
+        self._packed_blocks = frozenset(_packed(block.encode("ascii")) for block in map("".join, self._blocks) if block.isascii())
         self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
 
     def _sampled_hits(self, view):
