@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.upstash.cloud.plugins.module_utils._info_module import CLUSTER_INFO
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import CLUSTER_INFO
 from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import ModuleAction
 
 

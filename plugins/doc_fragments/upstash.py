@@ -92,6 +92,9 @@ options:
       - name: UPSTASH_EMAIL
     vars:
       - name: upstash_email
+    ini:
+      - section: upstash_cloud
+        key: email
   api_key:
     env:
       - name: UPSTASH_API_KEY
@@ -102,15 +105,43 @@ options:
       - name: UPSTASH_API_URL
     vars:
       - name: upstash_api_url
+    ini:
+      - section: upstash_cloud
+        key: api_url
   validate_certs:
     env:
       - name: UPSTASH_VALIDATE_CERTS
+    ini:
+      - section: upstash_cloud
+        key: validate_certs
   ca_path:
     env:
       - name: UPSTASH_CA_PATH
+    ini:
+      - section: upstash_cloud
+        key: ca_path
+  timeout:
+    ini:
+      - section: upstash_cloud
+        key: timeout
+  retries:
+    ini:
+      - section: upstash_cloud
+        key: retries
   max_response_mb:
     env:
       - name: UPSTASH_MAX_RESPONSE_MB
+    ini:
+      - section: upstash_cloud
+        key: max_response_mb
+  redact:
+    ini:
+      - section: upstash_cloud
+        key: redact
+notes:
+  - In C(ansible.cfg), the section C([upstash_cloud]) sets this lookup's options for every run (a relative
+    C(ca_path) there is read from the directory of C(ansible.cfg)). The API key is not read from it, so that
+    it is never committed with a project's configuration; use a variable, a vault or E(UPSTASH_API_KEY).
 """
 
     # Every module runs in the worker process on a local connection and belongs to the action group.

@@ -30,6 +30,12 @@ options:
       - Each must be made only of letters, digits, C(-) and C(_); anything else is refused before any request.
     type: list
     elements: str
+  cluster_id:
+    description:
+      - One more Kafka cluster id, after those given as terms, for those who write the option as the
+        modules name it (C(cluster_id='...')).
+    type: str
+    version_added: 1.1.0
   cache_ttl:
     description:
       - Seconds during which a repeated lookup of the same cluster with the same API URL and
@@ -39,6 +45,9 @@ options:
         this window is not seen. V(0) disables the memory.
     type: float
     default: 5
+    ini:
+      - section: upstash_cloud
+        key: cache_ttl
 seealso:
   - module: upstash.cloud.upstash_kafka_connector_info
     description: The same connectors as a task result, with check mode and C(module_defaults).
@@ -103,6 +112,7 @@ _list:
   elements: dict
 """
 
+import configparser
 import os
 
 from ansible.errors import AnsibleLookupError
@@ -111,16 +121,9 @@ from ansible.module_utils.common.validation import check_type_bool
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import (
-    API_OPTION_NAMES,
-    HAS_REQUESTS,
-    UpstashError,
-    UpstashUnexpectedError,
-    api_call,
-    quoted,
-)
-from ansible_collections.upstash.cloud.plugins.module_utils._memo import MemoizingClient
-from ansible_collections.upstash.cloud.plugins.module_utils._queries import QUERY_OPTION_NAMES, query_connectors
+from ansible_collections.upstash.cloud.plugins.module_utils._api import API_OPTION_NAMES, HAS_REQUESTS, UpstashError, api_call, quoted
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import QUERY_OPTIONS, query_connectors
+from ansible_collections.upstash.cloud.plugins.plugin_utils._memo import MemoizingClient
 
 
 def _flatten(terms):
@@ -159,6 +162,12 @@ class LookupModule(LookupBase):
             return self._templar.template(variables[var_names[-1]]), " (from variable %s)" % var_names[-1]
         if env_names:
             return os.environ[env_names[-1]], " (from environment variable %s)" % env_names[-1]
+        origin = self.get_option_and_origin(name)[1]
+        for source in definition.get("ini", []) if isinstance(origin, str) and os.path.isfile(origin) else ():
+            parser = configparser.ConfigParser(inline_comment_prefixes=(";",), interpolation=None)
+            parser.read(origin)
+            if parser.has_option(source["section"], source["key"]):
+                return parser.get(source["section"], source["key"]), " (from [%s] %s in %s)" % (source["section"], source["key"], origin)
         return None
 
     def _strict_options(self, variables, kwargs):
@@ -178,7 +187,8 @@ class LookupModule(LookupBase):
                     raise AnsibleLookupError(
                         "Invalid %s %s%s: it must be a boolean (true/false, yes/no, on/off or 1/0)." % (name, quoted(raw), origin)
                     )
-            elif name == "ca_path" and isinstance(raw, str) and raw:
+            elif name == "ca_path" and isinstance(raw, str) and raw and " in " not in origin:
+                # ansible.cfg's own relative paths are read from its directory, as Ansible reads them.
                 self._options[name] = os.path.join(self._loader.get_basedir(), os.path.expanduser(raw))
 
     def _api_options(self, variables, direct):
@@ -200,17 +210,17 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         self._strict_options(variables, kwargs)
 
-        cluster_ids = _flatten(terms)
-        query = dict((option, self.get_option(option)) for option in QUERY_OPTION_NAMES)
+        # cluster_id= is the modules' name for a term; it comes after the terms given as such.
+        cluster_ids = _flatten(terms) + _flatten([self.get_option("cluster_id")] if self.get_option("cluster_id") is not None else [])
+        query = dict((option, self.get_option(option)) for option in QUERY_OPTIONS)
         cache_ttl = self.get_option("cache_ttl")
 
         def read(client):
-            return query_connectors(MemoizingClient(client, cache_ttl), cluster_ids, **query)
+            return query_connectors(MemoizingClient(client, cache_ttl), cluster_ids, redact_secrets=self.get_option("redact"), **query)[0]
 
         try:
             return api_call(self._api_options(variables, kwargs), read, display.warning)
-        except UpstashUnexpectedError as exc:
-            display.vvv("The full traceback of this error is:\n%s" % exc.traceback)
-            raise AnsibleLookupError(str(exc))
         except UpstashError as exc:
+            if exc.traceback:
+                display.vvv("The full traceback of this error is:\n%s" % exc.traceback)
             raise AnsibleLookupError(str(exc))

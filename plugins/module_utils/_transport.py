@@ -3,14 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What requests and urllib3 do not bound on their own: the time of one request attempt as a whole,
-the size of an answer, and a call that must stop at once from another thread.
+"""What requests and urllib3 do not bound on their own, fitted into their own machinery.
 
 urllib3's timeouts bound each socket operation, so a server that sends a byte a second never trips
 them. Here every attempt gets a deadline when it starts (a new connection, or a request on a kept
-one); each read of the answer, headers and body, waits only for what is left of it. The attempt
-belongs to the Call the current thread is working for, which can also be cancelled: its sockets are
-shut down, and no new attempt starts.
+one) and each read waits only for what is left of it. The body is read whole, within that
+deadline and a size limit, while urllib3 still holds the attempt: an answer cut off mid-body is
+then a read error its Retry policy handles like any other. Every attempt belongs to a Call, which
+can be cancelled from another thread and can have an end of its own (the task's timeout, a
+wait_timeout): then sockets in use are shut down and no attempt, retry or pause starts after it.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
 """
 
 from __future__ import annotations
@@ -26,58 +30,74 @@ import time
 import weakref
 
 try:
-    import urllib3
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-    from urllib3.response import HTTPResponse
+    from urllib3.exceptions import InvalidHeader, MaxRetryError
+    from urllib3.util.retry import Retry
 except ImportError:
     # The client reports the missing library in one sentence; this module must still import for it to.
-    HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = HTTPResponse = object
-    URLLIB3_1 = False
-else:
-    URLLIB3_1 = urllib3.__version__.startswith("1.")
+    HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = Retry = object
+
+# 429 and 5xx are transient. A POST or DELETE is repeated only when the API certainly did not act on
+# it: a refusal (429, 503) or a connection that never opened. Any other 5xx may come after the change.
+GET_RETRY_STATUSES = (429, 500, 502, 503, 504)
+MUTATION_RETRY_STATUSES = (429, 503)
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 10.0
+# A server asking for a longer pause than this would stall an unattended run for too long.
+RETRY_AFTER_MAX = 60.0
+# What is kept of an error answer: its first words are all a message shows.
+ERROR_BODY_MAX = 64 * 1024
+_CHUNK = 256 * 1024
 
 _current = threading.local()
 
 
 class Cancelled(Exception):
-    """The call was cancelled from another thread; nothing more is sent for it."""
+    """The call was cancelled, or reached its end, before this request was answered."""
+
+
+class TooLarge(Exception):
+    """An answer went past the size limit."""
 
 
 class Call:
-    """The deadline of each attempt and the cancellation of everything sent for one client."""
+    """The attempts of one client: their deadline, the size limit of their answers, and their end."""
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, max_bytes):
         self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.end = None  # time.monotonic() after which nothing is sent
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
         self._connections = weakref.WeakSet()
 
-    def in_this_thread(self):
-        """Context manager: requests made by this thread until it ends belong to this call."""
-        return _InThread(self)
-
-    def attempt_deadline(self, connection):
-        """A new attempt starts on connection: its deadline, after checking the call still runs."""
-        if self._cancelled.is_set():
-            raise Cancelled()
-        with self._lock:
-            self._connections.add(connection)
-        return time.monotonic() + self.timeout
-
-    def pause(self, seconds):
-        """Wait between attempts, cut short by a cancellation."""
-        if self._cancelled.wait(seconds):
-            raise Cancelled()
+    def time_left(self):
+        return None if self.end is None else self.end - time.monotonic()
 
     @property
     def cancelled(self):
-        return self._cancelled.is_set()
+        left = self.time_left()
+        return self._cancelled.is_set() or (left is not None and left <= 0)
+
+    def attempt_deadline(self, connection):
+        """A new attempt starts on connection: its deadline, once it is sure the call still runs."""
+        if self.cancelled:
+            raise Cancelled()
+        with self._lock:
+            self._connections.add(connection)
+        deadline = time.monotonic() + self.timeout
+        return deadline if self.end is None else min(deadline, self.end)
+
+    def pause(self, seconds):
+        """Wait between attempts; an end or a cancellation meanwhile stops the call."""
+        left = self.time_left()
+        if self._cancelled.wait(seconds if left is None else max(0.0, min(seconds, left))) or self.cancelled:
+            raise Cancelled()
 
     def cancel(self):
-        """Stop every request of this call: no new attempt starts, and sockets in use are shut down,
-        so a thread waiting for an answer wakes up at once."""
+        """Stop every request: no attempt starts after this, and a thread waiting for an answer wakes at once."""
         self._cancelled.set()
         with self._lock:
             connections = list(self._connections)
@@ -88,6 +108,10 @@ class Call:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def in_this_thread(self):
+        """Context manager: the requests this thread makes meanwhile belong to this call."""
+        return _InThread(self)
 
 
 class _InThread:
@@ -105,8 +129,62 @@ class _InThread:
 
 
 def current_call():
-    """The Call this thread is sending requests for, if any."""
     return getattr(_current, "call", None)
+
+
+def _names_unresolvable_host(error):
+    while error is not None:
+        if isinstance(error, socket.gaierror):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+class RetryPolicy(Retry):
+    """urllib3's Retry with the pauses bounded: Retry-After capped, every pause ending with the call.
+
+    Only the listed statuses are retried (urllib3 also retries a 413 carrying Retry-After), and a
+    host name that does not resolve is not retried: waiting will not make a typo resolve.
+    """
+
+    # urllib3 1.26 caps the backoff with a class attribute, renamed in 1.26.9; 2.x takes an argument.
+    DEFAULT_BACKOFF_MAX = BACKOFF_MAX
+    BACKOFF_MAX = BACKOFF_MAX
+
+    @classmethod
+    def for_method(cls, method, retries):
+        safe = method == "GET"
+        kwargs = dict(total=retries, connect=retries, read=retries if safe else 0, status=retries, other=0, redirect=5,
+                      backoff_factor=BACKOFF_FACTOR, allowed_methods=frozenset([method]), respect_retry_after_header=True,
+                      status_forcelist=GET_RETRY_STATUSES if safe else MUTATION_RETRY_STATUSES, raise_on_status=False)
+        try:
+            return cls(backoff_max=BACKOFF_MAX, **kwargs)
+        except TypeError:  # urllib3 < 2
+            return cls(**kwargs)
+
+    def is_retry(self, method, status_code, has_retry_after=False):
+        return self._is_method_retryable(method) and status_code in self.status_forcelist
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if error is not None and _names_unresolvable_host(error):
+            raise MaxRetryError(_pool, url, error)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response):
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:  # neither seconds nor a date: plain backoff applies
+            return None
+        return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
+
+    def sleep(self, response=None):
+        call = current_call()
+        wait = self.get_retry_after(response) if response is not None else None
+        wait = wait or self.get_backoff_time()
+        if call is None:
+            time.sleep(wait)
+        else:
+            call.pause(wait)
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -114,9 +192,7 @@ class _DeadlineReader(io.RawIOBase):
 
     def __init__(self, raw, sock, deadline):
         super().__init__()
-        self._raw = raw
-        self._sock = sock
-        self._deadline = deadline
+        self._raw, self._sock, self._deadline = raw, sock, deadline
 
     def readable(self):
         return True
@@ -133,12 +209,39 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
-class _DeadlineResponse(http.client.HTTPResponse):
+class _WholeBodyResponse(http.client.HTTPResponse):
+    """An answer whose body is read in begin(), inside urllib3's attempt, within the deadline and the limit."""
+
     def __init__(self, sock, *args, **kwargs):
-        deadline = kwargs.pop("deadline")
+        self._deadline, self._max_bytes = kwargs.pop("deadline"), kwargs.pop("max_bytes")
         super().__init__(sock, *args, **kwargs)
+        self._socket = sock
         # detach() hands over the socket stream without closing it; reads now go through the deadline.
-        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
+        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, self._deadline))
+
+    def begin(self):
+        super().begin()
+        limit = self._max_bytes if self.status < 300 else ERROR_BODY_MAX
+        if self.length is not None and self.length > limit and self.status < 300:
+            raise TooLarge()
+        if self.length is not None:
+            body = http.client.HTTPResponse.read(self)  # IncompleteRead when cut short
+        else:
+            chunks, size = [], 0
+            while size <= limit:
+                chunk = http.client.HTTPResponse.read(self, _CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            body = b"".join(chunks)
+            if size > limit:
+                if self.status < 300:
+                    raise TooLarge()
+                body = body[:limit]
+                # The rest stays unread: this connection cannot carry another request.
+                self._socket.shutdown(socket.SHUT_RDWR)
+        self.fp, self.length, self.chunked = io.BytesIO(body), len(body), False
 
 
 class _DeadlineConnectionMixin:
@@ -152,7 +255,7 @@ class _DeadlineConnectionMixin:
         call = current_call()
         self._deadline = None if call is None else call.attempt_deadline(self)
         if self._deadline is not None:
-            self.response_class = functools.partial(_DeadlineResponse, deadline=self._deadline)
+            self.response_class = functools.partial(_WholeBodyResponse, deadline=self._deadline, max_bytes=call.max_bytes)
 
     def _remaining(self):
         return max(self._deadline - time.monotonic(), 0.001)
@@ -190,25 +293,12 @@ class _DeadlineHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
     pass
 
 
-class _LengthCheckingResponse(HTTPResponse):
-    """urllib3 1.26 reads a body cut off before its Content-Length as if it were whole, unless told
-    otherwise (urllib3 2 checks by default): then the cut is an error the client retries."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("enforce_content_length", True)
-        super().__init__(*args, **kwargs)
-
-
 class _DeadlineHTTPPool(HTTPConnectionPool):
     ConnectionCls = _DeadlineHTTPConnection
-    if URLLIB3_1:
-        ResponseCls = _LengthCheckingResponse
 
 
 class _DeadlineHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
-    if URLLIB3_1:
-        ResponseCls = _LengthCheckingResponse
 
 
 _POOL_CLASSES = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
@@ -229,36 +319,25 @@ class DeadlineAdapter(HTTPAdapter):
         return manager
 
 
-class TooLarge(Exception):
-    """An answer went past the size limit; args: the limit in bytes."""
-
-
-def read_limited(response, limit, cut=False, chunk_size=256 * 1024):
-    """The body of a streamed requests response, decompressed: past limit bytes refused (TooLarge),
-    or with cut, only its first limit bytes.
-
-    requests decompresses gzip and deflate while it streams, so the limit counts what the answer
-    expands to, and a compressed answer never grows past limit plus one chunk in memory.
-    """
-    declared = response.headers.get("Content-Length", "")
-    if not cut and declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
-        response.close()
-        raise TooLarge(limit)
+def decompressed_body(response, limit, cut=False):
+    """The body of a streamed requests response as it expands (gzip, deflate): refused past limit
+    bytes, or with cut (an error answer), only its first ERROR_BODY_MAX bytes."""
+    limit = ERROR_BODY_MAX if cut else limit
     chunks, size = [], 0
-    for chunk in response.iter_content(min(chunk_size, limit + 1)):
+    for chunk in response.iter_content(min(_CHUNK, limit + 1)):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
             response.close()
-            if not cut:
-                raise TooLarge(limit)
-            return b"".join(chunks)[:limit]
+            if cut:
+                return b"".join(chunks)[:limit]
+            raise TooLarge()
     return b"".join(chunks)
 
 
 def system_trust_store():
-    """Where OpenSSL looks for trusted CAs on this system (SSL_CERT_FILE, SSL_CERT_DIR or the built-in
-    paths), as requests' verify takes it; None when the system has none, so requests' own bundle is used."""
+    """Where OpenSSL looks for trusted CAs (SSL_CERT_FILE, SSL_CERT_DIR or the built-in paths), as
+    requests' verify takes it; None when the system has none, so requests' own bundle is used."""
     paths = ssl.get_default_verify_paths()
     # An explicit SSL_CERT_DIR without SSL_CERT_FILE names the store to use, as for OpenSSL's tools.
     if os.environ.get(paths.openssl_capath_env) and not os.environ.get(paths.openssl_cafile_env) and paths.capath:

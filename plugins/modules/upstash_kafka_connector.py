@@ -231,8 +231,8 @@ status:
   sample: 400
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import run_module
-from ansible_collections.upstash.cloud.plugins.module_utils._connector_lifecycle import CONNECTOR
+from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
+from ansible_collections.upstash.cloud.plugins.module_utils._lifecycle import CONNECTOR
 
 
 def main():

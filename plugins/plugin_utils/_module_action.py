@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import time
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
@@ -29,14 +31,13 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.validation import check_type_bool
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
+from ansible.utils.display import Display
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api_client import HAS_REQUESTS, quoted
-from ansible_collections.upstash.cloud.plugins.module_utils._collection_module import (
-    SECRETS_MASKED_WHEN_SHOWN,
-    Task,
-    answer,
-    hide_from_output,
-)
+from ansible_collections.upstash.cloud.plugins.module_utils._api import HAS_REQUESTS, quoted
+from ansible_collections.upstash.cloud.plugins.module_utils._module import (
+    SECRETS_MASKED_WHEN_SHOWN, TASK_ENDS_VARIABLE, Task, answer, hide_from_output, shown_options)
+
+display = Display()
 
 try:
     from ansible.module_utils.common.json import Direction, get_module_decoder, get_module_encoder
@@ -81,7 +82,7 @@ def process_environment(environment, directory):
 FORCE_MODULE_PROCESS = "upstash_module_process"
 
 
-def run_in_controller(definition, args, module_name, check_mode=False, diff=False, invocation=True):
+def run_in_controller(definition, args, module_name, check_mode=False, diff=False, invocation=True, progress=None):
     """The result dict run_module() would print for these task arguments.
 
     Options missing from args fall back to the process environment, as in a module process, so the
@@ -92,7 +93,7 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     """
     validation = ArgumentSpecValidator(definition.argument_spec(), **definition.rules).validate(args)
     params = validation.validated_parameters
-    task = Task(check_mode=check_mode, diff=diff)
+    task = Task(check_mode=check_mode, diff=diff, progress=progress)
     if validation.error_messages:
         message = validation.errors.msg
         if isinstance(validation.errors[0], UnsupportedError):
@@ -101,12 +102,11 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     else:
         result = answer(definition, params, task)
     if invocation:
-        result["invocation"] = {"module_args": params}
+        result["invocation"] = {"module_args": shown_options(params)}
     # The values AnsibleModule masks, read as it reads them: besides no_log options set in args, this
     # holds an api_key that came from the environment.
     hidden = set(validation._no_log_values)  # pylint: disable=protected-access
-    hidden.update(value for value in definition.secrets(params) if value)
-    hidden.update(task.secrets)
+    hidden.update(definition.secrets(params) | task.secrets)
     if not SECRETS_MASKED_WHEN_SHOWN:
         # remove_values copies everything it is given, which costs more than the whole API call for a big
         # answer; a part of the result that holds no secret comes back from it unchanged.
@@ -168,6 +168,13 @@ class ModuleAction(NormalAction):
 
     def run(self, tmp=None, task_vars=None):
         if not self.runs_in_controller(task_vars):
+            # A module process outlives its task's timeout unless told when the task ends: the worker's
+            # alarm (set from the task's timeout keyword) says how long is left.
+            left = signal.getitimer(signal.ITIMER_REAL)[0]
+            if left > 0:
+                environment = self._task.environment or []
+                self._task.environment = (environment if isinstance(environment, list) else [environment]) + [
+                    {TASK_ENDS_VARIABLE: "%.3f %.3f" % (left, time.time())}]
             return super().run(tmp, task_vars)
         result = super(NormalAction, self).run(tmp, task_vars)
         environment = {}
@@ -175,5 +182,5 @@ class ModuleAction(NormalAction):
         with process_environment(environment, self._loader.get_basedir()):
             result.update(run_in_controller(self.MODULE, args_as_sent(self._task.args), self._task.action,
                                             check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
-                                            invocation=reports_invocation(task_vars)))
+                                            invocation=reports_invocation(task_vars), progress=display.v))
         return result

@@ -1,0 +1,506 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) upstash.cloud contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one client of the Upstash Developer API: options, one request path, and every failure
+mapped to an UpstashError whose message is one sentence that never holds the credential.
+
+Private to this collection: not an interface for other collections or playbooks; it may change in
+any release.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import ssl
+import time
+import traceback
+import warnings
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.upstash.cloud.plugins.module_utils._secrets import CredentialForms, mask_text
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from urllib3.exceptions import InsecureRequestWarning
+
+    from ansible_collections.upstash.cloud.plugins.module_utils._transport import (
+        Call, Cancelled, DeadlineAdapter, RetryPolicy, TooLarge, decompressed_body, system_trust_store)
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+
+# No version: galaxy.yml is the one place the collection's version is written.
+USER_AGENT = "ansible-upstash.cloud"
+DEFAULT_API_URL = "https://api.upstash.com"
+# Bounds of the options: a retry count or a number of seconds beyond them is a typo, not a plan.
+RETRIES_MAX = 10
+SECONDS_MAX = 3600.0
+# 100,000 connectors of 5 KB each fit with room to spare.
+DEFAULT_MAX_RESPONSE_MB = 512
+# A connector nests a few levels; deeper data would break Python's and Ansible's own recursion.
+MAX_JSON_DEPTH = 32
+# Account-wide calls fetch this many clusters at once; the API is not flooded.
+MAX_CONCURRENT_REQUESTS = 8
+# The most characters a message repeats of any one value a user or a server gave.
+QUOTE_MAX = 100
+
+_ID = re.compile(r"\A[A-Za-z0-9_-]+\Z")
+_SPACES = re.compile(r"\s+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# urllib3's "<HTTPConnection object at 0x..>:" and "HTTPSConnectionPool(host=..., port=443):" say nothing.
+_LIBRARY_NOISE = re.compile(r"<[^>]*object at 0x[0-9a-fA-F]+>:?\s*|\bHTTPS?Connection(?:Pool)?\([^)]*\):?\s*|\[Errno -?\d+\]\s*")
+# requests and urllib3 log raw headers and retried errors, which may repeat what a server echoed; Ansible's
+# log_path handler would write them. Modules imported only when needed are named so they are silenced too.
+_TRANSPORT_LOGGERS = ("urllib3", "requests", "urllib3.contrib.socks", "urllib3.contrib.pyopenssl", "urllib3.http2",
+                      "urllib3.http2.connection")
+
+
+def api_argument_spec():
+    """The options every plugin shares, as an argument spec (documented in doc fragment upstash)."""
+    from ansible.module_utils.basic import env_fallback
+
+    return dict(
+        email=dict(type="str", fallback=(env_fallback, ["UPSTASH_EMAIL"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["UPSTASH_API_KEY"])),
+        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["UPSTASH_API_URL"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["UPSTASH_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["UPSTASH_CA_PATH"])),
+        timeout=dict(type="float", default=30.0),
+        retries=dict(type="int", default=3),
+        max_response_mb=dict(type="int", default=DEFAULT_MAX_RESPONSE_MB, fallback=(env_fallback, ["UPSTASH_MAX_RESPONSE_MB"])),
+        redact=dict(type="bool", default=True),
+    )
+
+
+API_OPTION_NAMES = ("email", "api_key", "api_url", "validate_certs", "ca_path", "timeout", "retries", "max_response_mb")
+
+
+class UpstashError(Exception):
+    """A failure worth one sentence to the user: str() is that sentence.
+
+    status: the HTTP status of the answer it is about, if any (a 2xx one when the API acted but its
+    answer was not what was expected). result: more for a module's result. traceback: for -vvv.
+    """
+
+    def __init__(self, message, status=None, result=None, traceback_text=None):
+        super().__init__(message)
+        self.status = status
+        self.result = result or {}
+        self.traceback = traceback_text
+
+
+class NotFound(UpstashError):
+    """A 404 from an endpoint that has shown it is the API: the id does not exist (any more)."""
+
+
+def shorten(text):
+    return text if len(text) <= QUOTE_MAX else text[:QUOTE_MAX] + "..."
+
+
+def quoted(value):
+    """repr(value) as a message shows it: at most QUOTE_MAX characters."""
+    return shorten(repr(value))
+
+
+def plain_type(value):
+    # Templated values arrive as subclasses with internal names; name the type a user wrote.
+    for kind in (bool, int, float, list, dict, str):
+        if isinstance(value, kind):
+            return kind.__name__
+    return "null" if value is None else type(value).__name__
+
+
+def validate_id(value, what):
+    """An id can never change the request path: letters, digits, '-' and '_' only."""
+    if not isinstance(value, str) or not _ID.match(value):
+        shown = quoted(value) if isinstance(value, str) else "a value of type %s" % plain_type(value)
+        raise UpstashError("Invalid %s %s: it must be a non-empty string of letters, digits, '-' and '_'." % (what, shown))
+    return value
+
+
+def bounded_seconds(value, name):
+    """A number of seconds above 0 and at most SECONDS_MAX (not NaN, not infinite)."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
+    if not (math.isfinite(number) and 0 < number <= SECONDS_MAX):
+        raise UpstashError("Invalid %s %s: it must be a number of seconds greater than 0 and at most %g." % (name, quoted(value), SECONDS_MAX))
+    return float(number)
+
+
+def _whole_number(value, name, low, high=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise UpstashError("Invalid %s %s: it must be a whole number %s." % (
+            name, quoted(value), "from %d to %d" % (low, high) if high is not None else "of %d or more" % low))
+    return value
+
+
+def _json_kind(value):
+    for kind, name in ((dict, "a JSON object"), (list, "a JSON list"), (str, "a JSON string"), (bool, "a JSON boolean")):
+        if isinstance(value, kind):
+            return name
+    return "JSON null" if value is None else "a JSON number"
+
+
+def _deeper_than(data, limit):
+    """Whether JSON data nests containers more than limit levels deep; level by level, no recursion."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _depth in range(limit):
+        level = [item for value in level for item in (value.values() if isinstance(value, dict) else value)
+                 if isinstance(item, (dict, list))]
+        if not level:
+            return False
+    return True
+
+
+def _without_lone_surrogates(value):
+    # A module process cannot return them, and the worker must give the same answer.
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return dict((_without_lone_surrogates(key), _without_lone_surrogates(item)) for key, item in value.items())
+    return value
+
+
+def _causes(exc):
+    """exc and every exception behind it, through requests' and urllib3's wrappers, outermost first."""
+    chain = []
+    while isinstance(exc, BaseException) and all(exc is not seen for seen in chain):
+        chain.append(exc)
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            # ProtocolError carries its cause second: ("Connection aborted.", RemoteDisconnected(...)).
+            inner = next((arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)), None)
+        exc = inner if inner is not None else exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return chain
+
+
+def words(text, credential):
+    """A server's or a library's words as a message quotes them: secrets masked, cut short, and withheld
+    whole when they hold the credential in any form."""
+    if credential is not None and credential.finds(text):
+        return "the message is withheld: it repeats a credential"
+    return shorten(_SPACES.sub(" ", mask_text(text)).strip())
+
+
+class Client:
+    """Talks to one API endpoint with one set of credentials; options as the shared argument spec has them."""
+
+    def __init__(self, email=None, api_key=None, api_url=DEFAULT_API_URL, validate_certs=True, ca_path=None,
+                 timeout=30.0, retries=3, max_response_mb=DEFAULT_MAX_RESPONSE_MB):
+        missing = [("email", "UPSTASH_EMAIL"), ("api_key", "UPSTASH_API_KEY")]
+        missing = ["%s (or %s)" % pair for pair, value in zip(missing, (email, api_key)) if not value]
+        if missing:
+            raise UpstashError("Missing credentials: set %s." % " and ".join(missing))
+        if not HAS_REQUESTS:
+            raise UpstashError("The Python library requests is required by upstash.cloud but is not installed.")
+        self.credential = CredentialForms(email, api_key)
+        for name, value in (("email", email), ("api_key", api_key)):
+            if not isinstance(value, str) or not all(ord(char) < 256 for char in value):
+                raise UpstashError("Invalid %s: HTTP basic authentication carries only Latin-1 characters, and it has "
+                                   "others (check for a pasted quote, dash or space)." % name)
+        self._parse_api_url(api_url or DEFAULT_API_URL)
+        self.timeout = bounded_seconds(timeout, "timeout")
+        self.retries = _whole_number(retries, "retries", 0, RETRIES_MAX)
+        self.max_bytes = _whole_number(max_response_mb, "max_response_mb", 1) * 1024 * 1024
+        # Who asks what of whom, for answer caches: the key only as a digest.
+        self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
+        self._verify = self._trust(validate_certs, ca_path)
+        self.call = Call(self.timeout, self.max_bytes)
+        self._sessions = dict((method, self._session(method, email, api_key)) for method in ("GET", "POST", "DELETE"))
+        # A 404 says "no such id" only once this endpoint has answered as the API does.
+        self.api_shown = False
+        for name in _TRANSPORT_LOGGERS + tuple(n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
+            logging.getLogger(name).disabled = True
+
+    def _parse_api_url(self, api_url):
+        try:
+            parts = urlsplit(api_url)
+            port = parts.port
+        except (ValueError, TypeError, AttributeError):
+            parts = port = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UpstashError("Invalid api_url %s: it must be an http:// or https:// URL with a host name." % quoted(self._safe(str(api_url))))
+        if parts.username is not None or parts.password is not None:
+            raise UpstashError("Invalid api_url: it must not contain credentials; use the email and api_key options instead.")
+        self.host = parts.hostname if port is None else "%s:%s" % (parts.hostname, port)
+        self.prefix = parts.path.rstrip("/")  # a proxy's path before the API's own /v2/...
+        self.base_url = "%s://%s%s" % (parts.scheme, parts.netloc, self.prefix)
+
+    def _trust(self, validate_certs, ca_path):
+        """requests' verify: False, the CA file or directory given, or the platform's trust store."""
+        if not validate_certs:
+            warnings.simplefilter("ignore", InsecureRequestWarning)  # said once, through warnings
+            return False
+        if ca_path:
+            if not isinstance(ca_path, str) or not os.path.exists(ca_path):
+                shown = self._safe(os.path.abspath(str(ca_path)))
+                raise UpstashError("Invalid ca_path %s: no such file or directory (a relative path is read from the "
+                                   "playbook's directory)." % (shown if len(shown) <= QUOTE_MAX else "..." + shown[-QUOTE_MAX:]))
+            return ca_path
+        return (system_trust_store() or True) if self.base_url.startswith("https:") else True
+
+    def _session(self, method, email, api_key):
+        session = requests.Session()
+        session.auth = (email, api_key)
+        session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        adapter = DeadlineAdapter(max_retries=RetryPolicy.for_method(method, self.retries), pool_maxsize=MAX_CONCURRENT_REQUESTS)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    @property
+    def warnings(self):
+        if self._verify is False and self.base_url.startswith("https:"):
+            return ["TLS certificates of %s are not verified (validate_certs is false): use this only for a test "
+                    "endpoint you control." % self.host]
+        return []
+
+    def cancel(self):
+        """End everything this client does, from any thread: nothing is sent after this."""
+        self.call.cancel()
+
+    @contextlib.contextmanager
+    def ending_within(self, seconds):
+        """Nothing is sent, retried or waited for after seconds from now (a wait_timeout)."""
+        previous = self.call.end
+        end = time.monotonic() + seconds
+        self.call.end = end if previous is None else min(previous, end)
+        try:
+            yield
+        finally:
+            self.call.end = previous
+
+    def _safe(self, text):
+        """text, or a note in its place when it holds the credential in any form."""
+        return "(withheld: it repeats a credential)" if self.credential.finds(text) else text
+
+    def _words(self, text):
+        return words(text, self.credential)
+
+    # --- the one request path --------------------------------------------------------------------------
+
+    def request(self, method, path, ids=(), body=None, missing=None):
+        """The body of the 2xx answer to method path (its %s filled by ids, validated), decoded JSON.
+
+        missing names what a 404 means (for example "Kafka connector 'x'"), trusted once the endpoint
+        has shown it is the API. Any failure raises UpstashError with the status, if there was one.
+        """
+        for name, value in ids:
+            validate_id(value, name)
+        path = path % tuple(quote(value, safe="") for _name, value in ids)
+        shown = self.prefix + path
+        request = "%s %s" % (method, shorten(shown))
+        if self.call.cancelled:
+            raise UpstashError("Nothing was sent for %s: the task's time was up." % request)
+        kwargs = dict(timeout=self.timeout, verify=self._verify, stream=True, allow_redirects=method == "GET")
+        if body is not None:
+            kwargs.update(data=json.dumps(body, ensure_ascii=False).encode("utf-8"), headers={"Content-Type": "application/json"})
+        response = None
+        try:
+            with self.call.in_this_thread():
+                response = self._sessions[method].request(method, self.base_url + path, **kwargs)
+                raw = decompressed_body(response, self.max_bytes, cut=response.status_code >= 300)
+        except TooLarge:
+            raise UpstashError("The answer from %s to %s is larger than %d MiB (max_response_mb); raise max_response_mb "
+                               "if it is expected." % (self.host, request, self.max_bytes // 1048576))
+        except Cancelled:
+            raise UpstashError("The call ended (the task's time was up) before %s answered %s." % (self.host, request))
+        except (requests.exceptions.RequestException, ValueError, OSError, UnicodeError) as exc:
+            raise UpstashError(self._transport_failure(exc, method, request))
+        status = response.status_code
+        if status >= 300:
+            raise self._status_failure(response, raw, request, missing)
+        data = self._decode(raw, request, status)
+        self.api_shown = True
+        return data
+
+    def _decode(self, raw, request, status):
+        text = raw.decode("utf-8", "replace")
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            data = text = None
+        except ValueError:
+            stripped = text.lstrip()
+            what = ("an HTML page" if stripped[:1] == "<" else "an empty body" if not stripped else
+                    "truncated or malformed JSON" if stripped[:1] in "[{" else "text that is not JSON")
+            raise UpstashError("The answer from %s to %s is %s, not the API's JSON." % (self.host, request, what), status)
+        if text is None or _deeper_than(data, MAX_JSON_DEPTH):
+            raise UpstashError("The answer from %s to %s is nested deeper than %d levels, which no real answer is."
+                               % (self.host, request, MAX_JSON_DEPTH), status)
+        if "\\ud" in text or "\\uD" in text:
+            data = _without_lone_surrogates(data)
+        return self.credential.withheld_data(data) if self.credential.finds(text) else data
+
+    def _status_failure(self, response, raw, request, missing):
+        status = response.status_code
+        said = self._api_words(raw)
+        answered_by = self.host
+        if response.history:
+            final = urlsplit(response.url)
+            answered_by = final.hostname if final.port is None else "%s:%s" % (final.hostname, final.port)
+        where = self.host if answered_by == self.host else "%s (redirected from %s)" % (answered_by, self.host)
+        if status in (401, 403):
+            if answered_by != self.host:
+                return UpstashError("Authentication failed at %s (HTTP %d for %s: %s); credentials are never sent to "
+                                    "another host, so set api_url to that host if you trust it." % (where, status, request, said), status)
+            return UpstashError("Authentication failed at %s (HTTP %d for %s: %s); check the email and api_key options "
+                                "(or UPSTASH_EMAIL and UPSTASH_API_KEY)." % (where, status, request, said), status)
+        if status == 404 and missing:
+            if not self.api_shown:
+                self.list_clusters()  # fails with its own sentence when api_url does not lead to the API
+            return NotFound("%s was not found at %s (HTTP 404 for %s: %s)." % (missing, where, request, said), status)
+        hint = ""
+        if status == 404:
+            hint = "; check that api_url is the API's base URL (https://api.upstash.com, with no /v2)"
+        elif 300 <= status < 400:
+            hint = "; a change is never sent on to another address"
+        return UpstashError("HTTP %d from %s for %s: %s%s." % (status, where, request, said, hint), status)
+
+    def _api_words(self, raw):
+        text = raw.decode("utf-8", "replace").strip()
+        if not text:
+            return "(empty body)"
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            text = next((data[key] for key in ("error", "message", "detail") if isinstance(data.get(key), str) and data[key].strip()), text)
+        elif isinstance(data, str):
+            text = data
+        elif text[:1] == "<":
+            return "an HTML page"
+        words = self._words(text)
+        return "the API's message is withheld: it repeats a credential" if words.startswith("the message is withheld") else words
+
+    def _transport_failure(self, exc, method, request):
+        chain = _causes(exc)
+        names = set(type(cause).__name__ for cause in chain)
+        cause = chain[-1]
+        partial, expected = getattr(cause, "partial", None), getattr(cause, "expected", None)
+        if isinstance(partial, (bytes, int)) and isinstance(expected, int):
+            said = "%d bytes received, %d more expected" % (len(partial) if isinstance(partial, bytes) else partial, expected)
+        else:
+            said = self._words(_LIBRARY_NOISE.sub("", getattr(cause, "strerror", None) or str(cause)) or type(cause).__name__).rstrip(".")
+        not_sent = names & {"NewConnectionError", "ConnectTimeoutError", "ConnectionRefusedError", "gaierror", "NameResolutionError"}
+        tries = "%d %s" % (self.retries + 1, "try" if self.retries == 0 else "tries")
+        if method != "GET" and not not_sent:
+            tries = "1 try, not repeated as the API may have acted on it"
+        host = self.host
+        if "gaierror" in names:
+            return "The host name of %s does not resolve (%s): check api_url." % (host, said)
+        if "ConnectionRefusedError" in names:
+            return ("Nothing accepts connections at %s (%s, %s): is the API, or the emulator, listening at that host and "
+                    "port? The emulator prints its URL when it starts." % (host, said, tries))
+        if isinstance(exc, requests.exceptions.SSLError):
+            if any(isinstance(c, ssl.SSLCertVerificationError) for c in chain) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                return ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, or "
+                        "validate_certs to false for a test endpoint." % (host, said))
+            return "The TLS connection to %s failed (%s); if that port serves plain HTTP, api_url must start with http://." % (host, said)
+        if isinstance(exc, requests.exceptions.ProxyError):
+            # The proxy's address is not named: a proxy URL often carries a password.
+            return ("Could not reach %s through the proxy set by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for %s (%s): %s; fix the "
+                    "proxy, or add the host to NO_PROXY." % (host, request, tries, said))
+        if isinstance(exc, requests.exceptions.TooManyRedirects):
+            return "Too many redirects from %s for %s." % (host, request)
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return "Timed out connecting to %s after %g seconds (%s)." % (host, self.timeout, tries)
+        if not_sent:
+            return "Could not connect to %s for %s (%s): %s." % (host, request, tries, said)
+        if names & {"ReadTimeout", "ReadTimeoutError", "timeout", "TimeoutError"}:
+            return "Timed out after %g seconds waiting for %s to answer %s (%s)." % (self.timeout, host, request, tries)
+        if "IncompleteRead" in names:
+            return "The answer from %s to %s was cut off before its end (%s; %s)." % (host, request, said, tries)
+        if names & {"BadStatusLine", "RemoteDisconnected"} and self.base_url.startswith("http:"):
+            return ("The connection to %s was lost during %s (%s): %s; if that port serves TLS, api_url must start with "
+                    "https://." % (host, request, tries, said))
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return "The connection to %s was lost during %s (%s): %s." % (host, request, tries, said)
+        return "%s at %s could not be sent or answered: %s." % (request, host, said)
+
+    # --- the API's calls ---------------------------------------------------------------------------------
+
+    def _listing(self, path, ids, missing, item):
+        data = self.request("GET", path, ids, missing=missing)
+        if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
+            what = _json_kind(data) if not isinstance(data, list) else "a JSON list holding %s" % next(
+                _json_kind(entry) for entry in data if not isinstance(entry, dict))
+            raise UpstashError("The answer from %s to GET %s is %s; expected a JSON list of %s objects."
+                               % (self.host, self.prefix + path % tuple(v for _n, v in ids), what, item), 200)
+        return data
+
+    def list_clusters(self):
+        return self._listing("/v2/kafka/clusters", (), None, "cluster")
+
+    def list_connectors(self, cluster_id):
+        return self._listing("/v2/kafka/connectors/%s", [("cluster_id", cluster_id)], "Kafka cluster %s" % quoted(cluster_id), "connector")
+
+    def get_connector(self, connector_id):
+        return self._connector("GET", "/v2/kafka/connector/%s", connector_id)
+
+    def _connector(self, method, path, connector_id, body=None):
+        return self.request(method, path, [("connector_id", connector_id)], body, "Kafka connector %s" % quoted(connector_id))
+
+    def create_connector(self, cluster_id, name, properties):
+        return self.request("POST", "/v2/kafka/connector", body={"name": name, "cluster_id": validate_id(cluster_id, "cluster_id"),
+                                                                 "properties": properties})
+
+    def update_connector(self, connector_id, properties):
+        # The API answers with the connector, or "OK": a 2xx status is what says it was done.
+        return self._connector("POST", "/v2/kafka/update-connector/%s", connector_id, properties)
+
+    def delete_connector(self, connector_id):
+        return self._connector("DELETE", "/v2/kafka/connector/%s", connector_id)
+
+    def act(self, connector_id, action):
+        """pause, start or restart a connector."""
+        return self._connector("POST", "/v2/kafka/connector/%s/" + action, connector_id)
+
+
+def api_call(options, body, warn):
+    """body(client), with a client built from options, as every plugin runs it.
+
+    Python warnings raised meanwhile (by urllib3, say) reach warn(sentence) once each. Anything
+    raised other than an UpstashError becomes one, with the traceback for -vvv; exceptions that are
+    not errors (the task's timeout, an interrupt) pass through.
+    """
+    client = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            client = Client(**dict((name, options.get(name)) for name in API_OPTION_NAMES if options.get(name) is not None))
+            return body(client)
+        except UpstashError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            credential = client.credential if client is not None else _credential_of(options)
+            said = words("%s: %s" % (type(exc).__name__, exc), credential)
+            raise UpstashError("Unexpected internal error in upstash.cloud (%s); this is a bug, please report it with the "
+                               "traceback that -vvv shows." % said, traceback_text=traceback.format_exc())
+        finally:
+            sentences = list(client.warnings) if client is not None else []
+            credential = client.credential if client is not None else _credential_of(options)
+            for warning in caught:
+                text = "%s: %s" % (warning.category.__name__, words(str(warning.message), credential))
+                if text not in sentences:
+                    sentences.append(text)
+            for sentence in sentences:
+                warn(sentence)
+
+
+def _credential_of(options):
+    email, api_key = options.get("email"), options.get("api_key")
+    return CredentialForms(email if isinstance(email, str) else "", api_key) if isinstance(api_key, str) and api_key else None
