@@ -121,7 +121,8 @@ from ansible.module_utils.common.validation import check_type_bool
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api import API_OPTION_NAMES, HAS_REQUESTS, UpstashError, api_call, quoted
+from ansible_collections.upstash.cloud.plugins.module_utils._api import API_OPTION_NAMES, HAS_REQUESTS, api_call
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import UpstashError, quoted
 from ansible_collections.upstash.cloud.plugins.module_utils._connectors import QUERY_OPTIONS, query_connectors
 from ansible_collections.upstash.cloud.plugins.plugin_utils._memo import MemoizingClient
 

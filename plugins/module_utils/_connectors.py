@@ -6,15 +6,15 @@
 """What the info modules and the lookup read: which clusters a call covers, fetched concurrently in a
 stable order, and the data code that shapes the answer (filters, projection, summary, redaction).
 
-Private to this collection: not an interface for other collections or playbooks; it may change in
-any release.
+Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
 
 import difflib
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api import MAX_CONCURRENT_REQUESTS, UpstashError, quoted, validate_id
+from ansible_collections.upstash.cloud.plugins.module_utils._api import MAX_CONCURRENT_REQUESTS, validate_id
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import UpstashError, quoted
 from ansible_collections.upstash.cloud.plugins.module_utils._module import CollectionModule
 from ansible_collections.upstash.cloud.plugins.module_utils._secrets import redact
 

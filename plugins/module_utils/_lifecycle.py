@@ -9,8 +9,7 @@ It reads the connector, works out what differs (plan_calls), sends one call per 
 in check mode, reads the connector back, and waits for it to settle if asked. A change the API
 confirmed is reported as changed whatever happens after it; nothing is sent twice.
 
-Private to this collection: not an interface for other collections or playbooks; it may change in
-any release.
+Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from __future__ import annotations
 import math
 import time
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api import NotFound, UpstashError, bounded_seconds, plain_type, quoted, shorten, validate_id
+from ansible_collections.upstash.cloud.plugins.module_utils._api import bounded_seconds, validate_id
 from ansible_collections.upstash.cloud.plugins.module_utils._connectors import TRANSITIONAL_STATES, resolve_cluster_name
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import NotFound, UpstashError, plain_type, quoted, shorten
 from ansible_collections.upstash.cloud.plugins.module_utils._module import CollectionModule
 from ansible_collections.upstash.cloud.plugins.module_utils._secrets import MASK, redact
 

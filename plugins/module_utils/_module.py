@@ -10,8 +10,7 @@ its body, and the secrets its options hold. run_module() runs it under AnsibleMo
 plugins run the same definition in the controller's worker process (plugins/plugin_utils/), with
 the same validation, answer and masking.
 
-Private to this collection: not an interface for other collections or playbooks; it may change in
-any release.
+Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ try:
 except ImportError:  # before ansible-core 2.22 a module masks its no_log_values in its own result
     register_secrets = None
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, UpstashError, api_argument_spec, api_call)
+from ansible_collections.upstash.cloud.plugins.module_utils._api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, api_argument_spec, api_call
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import UpstashError
 from ansible_collections.upstash.cloud.plugins.module_utils._secrets import redact, secret_strings
 
 # ansible-core 2.22 and later mask secrets wherever they show a result, not in the result itself.

@@ -15,8 +15,7 @@ Redaction: every string of a connector or cluster is read for secrets (secret-na
 passwords, query strings, headers, PEM keys) and those are replaced by MASK. Every pattern is
 bounded, so a text is scanned in time linear in its length, however hostile it is.
 
-Private to this collection: not an interface for other collections or playbooks; it may change in
-any release.
+Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
@@ -61,25 +60,15 @@ _SIMPLE_ESCAPES = {
 # Every str.isspace() character (the last is U+3000), for str.translate: far faster than a regular expression.
 _DROP_WHITESPACE = dict((code, None) for code in range(0x3001) if chr(code).isspace())
 
-def _unescape(escape):
+def _decode_escapes(match):
     """The one character a match of _ESCAPE stands for."""
-    simple = _SIMPLE_ESCAPES.get(escape)
-    if simple is not None:
-        return simple
-    if escape[0] == "%":
-        number = int(escape[1:], 16)
-    elif escape[0] == "\\":
-        number = int(escape[2:], 16)
-    elif escape[2] in "xX":
-        number = int(escape[3:-1], 16)
-    else:
-        number = int(escape[2:-1])
+    escape = match.group()
+    if escape in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[escape]
+    digits = escape[1:] if escape[0] == "%" else escape[2:] if escape[0] == "\\" else escape[2:-1]
+    number = int(digits, 10) if digits[0] not in "xX" and escape[0] == "&" else int(digits.lstrip("xX"), 16)
     # A reference to no character still stands for one character of the view.
     return chr(number) if number <= 0x10FFFF else "\ufffd"
-
-
-def _decode_escapes(match):
-    return _unescape(match.group())
 
 
 # The characters every alternative of _ESCAPE starts with.
@@ -328,22 +317,13 @@ def _looks_like_credential(text):
 
 def _masked_spans(text, spans, found):
     """text with each (start, end) span, in order and not overlapping, replaced by MASK."""
-    if not spans:
-        return text
-    pieces = []
-    last = 0
+    pieces, last = [], 0
     for start, end in spans:
         if found is not None:
             found.add(text[start:end])
-        pieces.append(text[last:start])
-        pieces.append(MASK)
+        pieces.extend((text[last:start], MASK))
         last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def _pem_bodies(text):
-    return [match.span("body") for match in _PEM_PRIVATE_KEY.finditer(text)]
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 def _values_of_secret_keys(text):
@@ -372,25 +352,14 @@ def _values_of_secret_keys(text):
 
 
 def _url_passwords(text):
-    spans = []
-    for match in _URL_PASSWORD.finditer(text):
-        password = match.group("password")
-        user = match.group("user")
-        # host:port/path...@ is a URL without a password whose path holds an '@'.
-        if _PORT_AND_PATH.match(password) and ("." in user or user == "localhost"):
-            continue
-        if password != MASK:
-            spans.append(match.span("password"))
-    return spans
+    # host:port/path...@ is a URL without a password whose path holds an '@'.
+    return [match.span("password") for match in _URL_PASSWORD.finditer(text) if match.group("password") != MASK and not (
+        _PORT_AND_PATH.match(match.group("password")) and ("." in match.group("user") or match.group("user") == "localhost"))]
 
 
 def _oracle_passwords(text):
-    spans = []
-    for match in _ORACLE_PASSWORD.finditer(text):
-        group = "quoted" if match.group("quoted") is not None else "bare"
-        if match.group(group) != MASK:
-            spans.append(match.span(group))
-    return spans
+    groups = [(match, "quoted" if match.group("quoted") is not None else "bare") for match in _ORACLE_PASSWORD.finditer(text)]
+    return [match.span(group) for match, group in groups if match.group(group) != MASK]
 
 
 def _scheme_credentials(text):
@@ -403,7 +372,7 @@ def mask_text(text, found=None):
     if not _MAY_HOLD_A_SECRET.search(text):
         return text
     if "-----BEGIN" in text:
-        text = _masked_spans(text, _pem_bodies(text), found)
+        text = _masked_spans(text, [match.span("body") for match in _PEM_PRIVATE_KEY.finditer(text)], found)
     if "=" in text or ":" in text or "%3" in text:
         text = _masked_spans(text, _values_of_secret_keys(text), found)
         if "://" in text:

@@ -13,12 +13,12 @@ then a read error its Retry policy handles like any other. Every attempt belongs
 can be cancelled from another thread and can have an end of its own (the task's timeout, a
 wait_timeout): then sockets in use are shut down and no attempt, retry or pause starts after it.
 
-Private to this collection: not an interface for other collections or playbooks; it may change in
-any release.
+Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.client
 import io
@@ -109,23 +109,14 @@ class Call:
                 except OSError:
                     pass
 
+    @contextlib.contextmanager
     def in_this_thread(self):
-        """Context manager: the requests this thread makes meanwhile belong to this call."""
-        return _InThread(self)
-
-
-class _InThread:
-    def __init__(self, call):
-        self._call = call
-        self._previous = None
-
-    def __enter__(self):
-        self._previous = getattr(_current, "call", None)
-        _current.call = self._call
-        return self._call
-
-    def __exit__(self, *exc_info):
-        _current.call = self._previous
+        """The requests this thread makes meanwhile belong to this call."""
+        previous, _current.call = getattr(_current, "call", None), self
+        try:
+            yield self
+        finally:
+            _current.call = previous
 
 
 def current_call():
@@ -285,20 +276,12 @@ class _DeadlineConnectionMixin:
             self._attempt_open = False
 
 
-class _DeadlineHTTPConnection(_DeadlineConnectionMixin, HTTPConnection):
-    pass
-
-
-class _DeadlineHTTPSConnection(_DeadlineConnectionMixin, HTTPSConnection):
-    pass
-
-
 class _DeadlineHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _DeadlineHTTPConnection
+    ConnectionCls = type("DeadlineHTTPConnection", (_DeadlineConnectionMixin, HTTPConnection), {})
 
 
 class _DeadlineHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _DeadlineHTTPSConnection
+    ConnectionCls = type("DeadlineHTTPSConnection", (_DeadlineConnectionMixin, HTTPSConnection), {})
 
 
 _POOL_CLASSES = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}

@@ -33,7 +33,8 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action.normal import ActionModule as NormalAction
 from ansible.utils.display import Display
 
-from ansible_collections.upstash.cloud.plugins.module_utils._api import HAS_REQUESTS, quoted
+from ansible_collections.upstash.cloud.plugins.module_utils._api import HAS_REQUESTS
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import quoted
 from ansible_collections.upstash.cloud.plugins.module_utils._module import (
     SECRETS_MASKED_WHEN_SHOWN, TASK_ENDS_VARIABLE, Task, answer, hide_from_output, shown_options)
 
