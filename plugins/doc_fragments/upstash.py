@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # The options every plugin of this collection shares. Keep in step with
-    # plugins/module_utils/_api_client.py:api_argument_spec(). Their redact option is documented
+    # plugins/module_utils/_api.py:api_argument_spec(). Their redact option is documented
     # by CONNECTOR_REDACTION or CLUSTER_REDACTION, for what each plugin returns.
     DOCUMENTATION = r"""
 options:
@@ -29,6 +29,8 @@ options:
       - Base URL of the Upstash Developer API.
       - Point it at any endpoint that speaks the same API, for example the emulator shipped in
         this collection's C(emulator/) directory.
+      - The API's paths (C(/v2/...)) are appended to it. A path of its own is kept as a prefix (for a proxy),
+        so it must not end in C(/v2); every message names the path as it was requested.
       - If not set, the value of the E(UPSTASH_API_URL) environment variable is used, then the default.
     type: str
     default: https://api.upstash.com
@@ -66,6 +68,7 @@ options:
       - A request that changes something (C(POST), C(DELETE)) is retried only when it was certainly
         not processed, that is when the connection failed before it was sent or the API answered 429 or 503.
       - V(0) means exactly one try.
+      - A host name that does not resolve is not retried: the task fails at once, pointing at O(api_url).
     type: int
     default: 3
   max_response_mb:
@@ -219,6 +222,10 @@ options:
     description:
       - Only return connectors whose C(state) is one of these, in any case, for example V([failed]).
       - Combines with the other filters, O(fields) and calls that cover the whole account.
+      - A value that is neither a state the API is known to use (V(running), V(paused), V(failed), V(pending) and
+        the transitional ones) nor the state of a connector the call covered fails the task, naming it and the
+        known states, so that a check can never pass on a misspelt state. A known state that matches nothing
+        returns an empty list.
       - Returning only the connectors a check is about keeps the result small; see O(fields).
     type: list
     elements: str
@@ -230,6 +237,8 @@ options:
         700,000 characters (about 1,000 full connectors) from their job events; O(states), O(fields) and
         the module's C(summary) keep results well below that.
       - Redaction still applies to what is returned.
+      - A name that is neither a documented connector field nor a key of a connector the call covered fails
+        the task, naming it and the documented fields.
     type: list
     elements: str
 """

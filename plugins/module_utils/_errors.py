@@ -182,4 +182,3 @@ def transport_failure(client, exc, method, request):
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "The connection to %s was lost during %s (%s): %s." % (host, request, tries, said)
     return "%s at %s could not be sent or answered: %s." % (request, host, said)
-

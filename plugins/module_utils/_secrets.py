@@ -60,6 +60,7 @@ _SIMPLE_ESCAPES = {
 # Every str.isspace() character (the last is U+3000), for str.translate: far faster than a regular expression.
 _DROP_WHITESPACE = dict((code, None) for code in range(0x3001) if chr(code).isspace())
 
+
 def _decode_escapes(match):
     """The one character a match of _ESCAPE stands for."""
     escape = match.group()
@@ -436,5 +437,3 @@ def secret_strings(value):
     redact(value, found)
     # A value masked piecemeal first (a PEM block in a JSON member) was recorded piece by piece too.
     return set(text for text in found if len(text) >= SEARCHED_MIN and MASK not in text)
-
-

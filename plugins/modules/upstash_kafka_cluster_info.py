@@ -153,8 +153,8 @@ status:
   sample: 401
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 from ansible_collections.upstash.cloud.plugins.module_utils._connectors import CLUSTER_INFO
+from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 
 
 def main():

@@ -20,6 +20,10 @@ description:
     and pauses, starts or restarts with C(POST /v2/kafka/connector/{connector_id}/pause) (C(/start), C(/restart)).
   - A C(POST) or C(DELETE) is retried only when it certainly was not carried out (the connection failed
     before the request was sent, or the API answered 429 or 503), so a failure cannot create a connector twice.
+  - A change the API confirmed is reported as changed, also when its answer was not what the API documents or a
+    later call failed.
+  - The task keyword C(timeout) ends the work on both ways the module runs (in the worker process or as a module
+    process, for example with C(become) or on a remote host): nothing is sent after the task has ended.
 author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
@@ -35,6 +39,9 @@ options:
       - Name of the connector, unique within its cluster.
       - Identifies the connector together with O(cluster_id) or O(cluster_name), unless O(connector_id) is given.
       - Required to create a connector.
+      - The name is the connector's identity, and the API cannot rename a connector. A task with a new name
+        therefore creates a second connector and leaves the old one running. To rename, create the connector under
+        its new name in one task and delete the old one (O(state=absent)) in the next; see the lifecycle guide.
     type: str
   cluster_id:
     description:
@@ -51,6 +58,8 @@ options:
   connector_id:
     description:
       - Id of the connector; identifies it without O(name) and a cluster.
+      - Given together with O(name), O(cluster_id) or O(cluster_name), they must describe the same connector;
+        otherwise the task fails before any change, naming what disagrees.
       - If no connector has this id, O(state=absent) has nothing to do, and O(state=present) creates the
         connector only if O(name), a cluster and O(properties) are given.
     type: str
@@ -58,7 +67,9 @@ options:
     description:
       - V(present) creates the connector from O(properties) if it does not exist, or else sends the
         properties of O(properties) whose values differ from the connector's.
-      - V(absent) deletes the connector if it exists.
+      - V(absent) deletes the connector if it exists. A connector deleted meanwhile by someone else (the
+        C(DELETE) answered 404) is absent all the same. A 404 counts as "absent" only from an endpoint that has
+        answered as the API does, so a wrong O(api_url) fails the task instead of reporting nothing to do.
     type: str
     choices: [present, absent]
     default: present
@@ -67,7 +78,9 @@ options:
       - Configuration of the connector, C(connector.class) included, as Kafka Connect takes it.
       - Required to create a connector. On an existing connector only the properties given here are
         compared and sent; properties not listed keep their values (the API cannot remove a property).
-      - Numbers and booleans compare equal to the strings the API returns (V(1) and V("1"), V(true) and V("true")).
+      - Kafka Connect configuration maps names to strings. Numbers and booleans are sent as strings
+        (V(1) as V("1"), V(true) as V("true")), as Upstash's own clients send them, and compared so.
+        A null, a list or a mapping as a value is refused before any request, naming the key.
       - Values that O(redact) would mask (keys such as C(connection.password), URL passwords, ...) are
         secrets; they never appear in the task's output at any verbosity (options shown as C(invocation),
         the diff, messages), whatever O(redact) says.
@@ -104,6 +117,9 @@ options:
   wait_timeout:
     description:
       - How many seconds O(wait) waits at most; then the task fails, saying the state the connector is in.
+      - A deadline for the whole wait: polls, their retries and a C(Retry-After) from the API end with it.
+      - Greater than 0 and at most V(3600).
+      - While waiting, each change of state and the time waited so far are shown at C(-v).
     type: float
     default: 300
 attributes:
@@ -115,6 +131,8 @@ attributes:
     support: full
     details:
       - Shows the connector's C(properties) and C(running_state) before and after, secrets masked.
+      - A secret property the task changes shows as V(******** (changed)) on the after side, so a reviewer sees
+        that it changes without seeing either value.
       - The after side is what the calls sent lead to; a reconfigured or restarted connector shows
         C(pending) or C(restarted) until it settles.
 seealso:
@@ -224,6 +242,11 @@ diff:
   sample:
     before: {properties: {tasks.max: "1"}, running_state: failed}
     after: {properties: {tasks.max: "2"}, running_state: pending}
+waited:
+  description: How many seconds O(wait) waited for the connector to settle.
+  returned: when O(wait) ran
+  type: float
+  sample: 4.5
 status:
   description: The HTTP status of the answer that made the task fail, when an answer did.
   returned: on failure, when the API answered with an error status
@@ -231,8 +254,8 @@ status:
   sample: 400
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 from ansible_collections.upstash.cloud.plugins.module_utils._lifecycle import CONNECTOR
+from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 
 
 def main():

@@ -253,8 +253,8 @@ status:
   sample: 401
 """
 
-from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 from ansible_collections.upstash.cloud.plugins.module_utils._connectors import CONNECTOR_INFO
+from ansible_collections.upstash.cloud.plugins.module_utils._module import run_module
 
 
 def main():
