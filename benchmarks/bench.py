@@ -69,6 +69,7 @@ RUNS = {
     "baseline": ("baseline.yml", "main", None, "a play without tasks"),
     "tasks_module": ("tasks_module.yml", "main", None, "8 upstash_kafka_connector_info tasks and an assert"),
     "tasks_uri": ("tasks_uri.yml", "main", None, "8 ansible.builtin.uri tasks and an assert"),
+    "tasks_debug": ("tasks_debug.yml", "main", None, "8 ansible.builtin.debug tasks and an assert"),
     "template_ours": ("template.yml", "main", "ours", "a template with 20 upstash.cloud.upstash_kafka_connectors lookups"),
     "template_ours_nocache": ("template.yml", "main", "ours_nocache", "the same with cache_ttl=0"),
     "template_url": ("template.yml", "main", "url", "a template with 20 ansible.builtin.url lookups"),
@@ -83,6 +84,7 @@ RUNS = {
 # key: (ours, theirs, target for the wall ratio, label)
 COMPARISONS = {
     "tasks": ("tasks_module", "tasks_uri", 0.90, "8 info tasks vs 8 uri tasks"),
+    "task_vs_debug": ("tasks_module", "tasks_debug", 1.5, "8 info tasks vs 8 debug tasks"),
     "template": ("template_ours", "template_url", None, "template, 20 lookups: ours vs url"),
     "template_nocache": ("template_ours_nocache", "template_url", None, "the same, ours with cache_ttl=0"),
     "big": ("big_module", "big_uri", 1.0, "{big} connectors: module vs uri"),

@@ -157,7 +157,9 @@ class Client:
         self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
         self._verify = self._trust(validate_certs, ca_path)
         self.call = Call(self.timeout, self.max_bytes)
-        self._sessions = dict((method, self._session(method, email, api_key)) for method in ("GET", "POST", "DELETE"))
+        self._auth = (email, api_key)
+        # One session per method, since urllib3 retries by adapter; a read-only call needs only GET's.
+        self._sessions = {"GET": self._session("GET")}
         # A 404 says "no such id" only once this endpoint has answered as the API does.
         self.api_shown = False
         for name in _TRANSPORT_LOGGERS + tuple(n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
@@ -190,9 +192,9 @@ class Client:
             return ca_path
         return (system_trust_store() or True) if self.base_url.startswith("https:") else True
 
-    def _session(self, method, email, api_key):
+    def _session(self, method):
         session = requests.Session()
-        session.auth = (email, api_key)
+        session.auth = self._auth
         session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         adapter = DeadlineAdapter(max_retries=RetryPolicy.for_method(method, self.retries), pool_maxsize=MAX_CONCURRENT_REQUESTS)
         session.mount("http://", adapter)
@@ -225,7 +227,6 @@ class Client:
         """text, or a note in its place when it holds the credential in any form."""
         return "(withheld: it repeats a credential)" if self.credential.finds(text) else text
 
-
     # --- the one request path --------------------------------------------------------------------------
 
     def request(self, method, path, ids=(), body=None, missing=None):
@@ -247,6 +248,8 @@ class Client:
         response = None
         try:
             with self.call.in_this_thread():
+                if method not in self._sessions:
+                    self._sessions[method] = self._session(method)
                 response = self._sessions[method].request(method, self.base_url + path, **kwargs)
                 raw = decompressed_body(response, self.max_bytes, cut=response.status_code >= 300)
         except TooLarge:
