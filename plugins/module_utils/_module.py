@@ -49,12 +49,9 @@ class Task:
         self.secrets = set()
 
     def hide_secrets_of(self, data):
-        self.secrets.update(secret_strings(data))
-
-
-def _property_secrets(params):
-    properties = params.get("properties") if isinstance(params, dict) else None
-    return secret_strings(properties) if isinstance(properties, dict) else set()
+        """Hide the secrets redaction finds in data (a connector, the task's properties) wherever the result shows them."""
+        if isinstance(data, dict):
+            self.secrets.update(secret_strings(data))
 
 
 def shown_options(params):
@@ -79,11 +76,6 @@ class CollectionModule:
         spec = api_argument_spec()
         spec.update(self.own_argument_spec)
         return spec
-
-    @staticmethod
-    def secrets(params):
-        """The strings of the task's own options to hide besides no_log options; any input is accepted."""
-        return _property_secrets(params)
 
 
 def hide_from_output(values):
@@ -141,12 +133,12 @@ def run_module(definition):
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     task = Task(check_mode=module.check_mode, diff=module._diff, time_left=time_left_from_environment())  # pylint: disable=protected-access
+    task.hide_secrets_of(module.params.get("properties"))
     if task.time_left is not None and task.time_left <= 0:
         module.fail_json(msg="The task's timeout had passed when the module process started; nothing was sent.")
     result = answer(definition, module.params, task)
-    hidden = definition.secrets(module.params) | task.secrets
-    module.no_log_values.update(hidden)
-    hide_from_output(hidden)
+    module.no_log_values.update(task.secrets)
+    hide_from_output(task.secrets)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     if result.pop("failed", False):

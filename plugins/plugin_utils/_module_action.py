@@ -95,6 +95,7 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     validation = ArgumentSpecValidator(definition.argument_spec(), **definition.rules).validate(args)
     params = validation.validated_parameters
     task = Task(check_mode=check_mode, diff=diff, progress=progress)
+    task.hide_secrets_of(params.get("properties"))
     if validation.error_messages:
         message = validation.errors.msg
         if isinstance(validation.errors[0], UnsupportedError):
@@ -107,7 +108,7 @@ def run_in_controller(definition, args, module_name, check_mode=False, diff=Fals
     # The values AnsibleModule masks, read as it reads them: besides no_log options set in args, this
     # holds an api_key that came from the environment.
     hidden = set(validation._no_log_values)  # pylint: disable=protected-access
-    hidden.update(definition.secrets(params) | task.secrets)
+    hidden.update(task.secrets)
     if not SECRETS_MASKED_WHEN_SHOWN:
         # remove_values copies everything it is given, which costs more than the whole API call for a big
         # answer; a part of the result that holds no secret comes back from it unchanged.
