@@ -68,7 +68,7 @@ options:
       - A request that changes something (C(POST), C(DELETE)) is retried only when it was certainly
         not processed, that is when the connection failed before it was sent or the API answered 429 or 503.
       - V(0) means exactly one try.
-      - A host name that does not resolve is not retried: the task fails at once, pointing at O(api_url).
+      - A host name that does not resolve is not retried; the task fails at once, pointing at O(api_url).
     type: int
     default: 3
   max_response_mb:

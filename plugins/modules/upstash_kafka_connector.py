@@ -23,7 +23,7 @@ description:
   - A change the API confirmed is reported as changed, also when its answer was not what the API documents or a
     later call failed.
   - The task keyword C(timeout) ends the work on both ways the module runs (in the worker process or as a module
-    process, for example with C(become) or on a remote host): nothing is sent after the task has ended.
+    process, for example with C(become) or on a remote host), and nothing is sent after the task has ended.
 author:
   - upstash.cloud maintainers (@upstash-cloud)
 extends_documentation_fragment:
