@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import responses
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
@@ -42,3 +43,21 @@ def run_main(capsys):
         return exited.value.code, result, json.dumps(result, ensure_ascii=False)
 
     return run
+
+
+@pytest.fixture
+def api():
+    """The API, mocked at the requests layer: register answers with api.get(url, json=...) and the like."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def sent(api):
+    """A function giving (method, path, JSON body or None) of every request sent so far, in order."""
+
+    def requests_sent():
+        return [(call.request.method, call.request.path_url, json.loads(call.request.body) if call.request.body else None)
+                for call in api.calls]
+
+    return requests_sent

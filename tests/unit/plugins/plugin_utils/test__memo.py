@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.upstash.cloud.plugins.module_utils import _memo
-from ansible_collections.upstash.cloud.plugins.module_utils._memo import MemoizingClient
+from ansible_collections.upstash.cloud.plugins.module_utils._api import Client
+from ansible_collections.upstash.cloud.plugins.plugin_utils import _memo
+from ansible_collections.upstash.cloud.plugins.plugin_utils._memo import MemoizingClient
+
+IDENTITY = ("https://api", "ops@example.com", "digest", "None", True)
 
 
 class CountingClient:
-    def __init__(self, identity=("https://api", "ops@example.com", "digest", "None", True)):
+    def __init__(self, identity=IDENTITY):
         self.identity = identity
         self.calls = []
+        self.cancelled = False
 
     def list_connectors(self, cluster_id):
         self.calls.append(cluster_id)
@@ -25,13 +29,15 @@ class CountingClient:
         return []
 
     def get_connector(self, connector_id):
-        self.calls.append(connector_id)
+        self.calls.append("connector " + connector_id)
         return {"connector_id": connector_id}
+
+    def cancel(self):
+        self.cancelled = True
 
 
 class Clock:
-    def __init__(self):
-        self.now = 100.0
+    now = 100.0
 
     def __call__(self):
         return self.now
@@ -44,48 +50,39 @@ def empty_memo():
     _memo.forget_all()
 
 
-def test_same_request_within_ttl_is_not_sent_again():
+def test_the_same_read_within_ttl_is_not_sent_again():
     client, clock = CountingClient(), Clock()
     memo = MemoizingClient(client, 5, clock=clock)
     first = memo.list_connectors("k1")
     clock.now += 4.9
-    assert memo.list_connectors("k1") is first
-    assert client.calls == ["k1"]
+    assert memo.list_connectors("k1") is first and client.calls == ["k1"]
     clock.now += 0.2
-    assert memo.list_connectors("k1") != first
-    assert client.calls == ["k1", "k1"]
+    assert memo.list_connectors("k1") != first and client.calls == ["k1", "k1"]
 
 
 def test_memory_is_shared_between_wrappers_but_not_between_identities():
-    clock = Clock()
-    one, other = CountingClient(), CountingClient(identity=("https://api", "ops@example.com", "other-digest", "None", True))
-    MemoizingClient(one, 5, clock=clock).list_connectors("k1")
-    MemoizingClient(one, 5, clock=clock).list_connectors("k1")
-    MemoizingClient(other, 5, clock=clock).list_connectors("k1")
+    clock, one, other = Clock(), CountingClient(), CountingClient(identity=IDENTITY[:2] + ("other-digest",) + IDENTITY[3:])
+    for client in (one, one, other):
+        MemoizingClient(client, 5, clock=clock).list_connectors("k1")
     assert one.calls == ["k1"] and other.calls == ["k1"]
 
 
-def test_requests_are_told_apart():
+def test_reads_are_told_apart_and_cancel_reaches_the_client():
     client = CountingClient()
     memo = MemoizingClient(client, 5, clock=Clock())
-    memo.list_connectors("k1")
-    memo.list_connectors("k2")
-    memo.list_clusters()
-    memo.get_connector("k1")
-    memo.list_clusters()
-    assert client.calls == ["k1", "k2", "clusters", "k1"]
+    for read in (memo.list_clusters, lambda: memo.list_connectors("k1"), lambda: memo.get_connector("k1"), memo.list_clusters):
+        read()
+    assert client.calls == ["clusters", "k1", "connector k1"]
+    memo.cancel()
+    assert client.cancelled
 
 
-def test_zero_ttl_disables_the_memory():
-    client = CountingClient()
-    memo = MemoizingClient(client, 0, clock=Clock())
+def test_zero_ttl_disables_the_memory_and_expired_answers_are_dropped():
+    client, clock = CountingClient(), Clock()
+    memo = MemoizingClient(client, 0, clock=clock)
     memo.list_connectors("k1")
     memo.list_connectors("k1")
     assert client.calls == ["k1", "k1"]
-
-
-def test_expired_answers_are_dropped():
-    client, clock = CountingClient(), Clock()
     memo = MemoizingClient(client, 1, clock=clock)
     for number in range(50):
         memo.list_connectors("k%d" % number)
@@ -94,7 +91,5 @@ def test_expired_answers_are_dropped():
 
 
 def test_the_api_key_is_not_kept_in_clear():
-    from ansible_collections.upstash.cloud.plugins.module_utils._api_client import UpstashClient
-
-    client = UpstashClient(email="ops@example.com", api_key="memo-key-77aa", api_url="http://127.0.0.1:9")
-    assert "memo-key-77aa" not in repr(client.identity)
+    client = Client(email="ops@example.com", api_key="Mm7c-77aa-Kd2p-40b1", api_url="http://127.0.0.1:9")
+    assert "Mm7c-77aa-Kd2p-40b1" not in repr(client.identity)
