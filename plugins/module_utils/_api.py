@@ -292,7 +292,7 @@ class Client:
             what = _json_kind(data) if not isinstance(data, list) else "a JSON list holding %s" % next(
                 _json_kind(entry) for entry in data if not isinstance(entry, dict))
             raise UpstashError("The answer from %s to GET %s is %s; expected a JSON list of %s objects."
-                               % (self.host, self.prefix + path % tuple(v for _n, v in ids), what, item), 200)
+                               % (self.host, shorten(self.prefix + path % tuple(v for _n, v in ids)), what, item), 200)
         return data
 
     def list_clusters(self):

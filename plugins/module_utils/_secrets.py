@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import base64
 import re
-import sys
-from array import array
 from itertools import compress
 
 MASK = "********"
@@ -119,14 +117,6 @@ def _escaped_stretches(view):
     return [view[start:end] for start, end in stretches]
 
 
-# A sampled block packed into the bytes of a C unsigned int, the item of memoryview.cast("I").
-_PACKED_SIZE = array("I").itemsize
-
-
-def _packed(block):
-    return int.from_bytes(block.ljust(_PACKED_SIZE, b"\0"), sys.byteorder)
-
-
 def _base64_forms(data):
     """The base64 texts (standard and URL-safe alphabets) that can only come from encoding data.
 
@@ -171,23 +161,12 @@ class CredentialForms:
                     fragments.add(view[start:start + FRAGMENT])
         self._fragments = frozenset(fragments)
         self._blocks = frozenset(tuple(fragment[start:start + BLOCK]) for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
-        self._packed_blocks = frozenset(_packed(block.encode("ascii")) for block in map("".join, self._blocks) if block.isascii())
         self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
 
     def _sampled_hits(self, view):
-        """The offsets of the sampled blocks of view that are blocks of a form; tested without a Python-level loop."""
-        offsets = range(0, len(view), STRIDE)
-        if view.isascii():
-            # The characters of each sampled block as the bytes of one integer, which is cheaper to make
-            # and to look up than a tuple of characters; a block cut short by the end reads as zero bytes.
-            data = view.encode("ascii")
-            packed = bytearray(_PACKED_SIZE * len(offsets))
-            for offset in range(BLOCK):
-                column = data[offset::STRIDE]
-                packed[offset:_PACKED_SIZE * len(column):_PACKED_SIZE] = column
-            return compress(offsets, map(self._packed_blocks.__contains__, memoryview(packed).cast("I")))
+        """The offsets of the sampled blocks of view that are blocks of a form, found without a Python-level loop."""
         sampled = zip(*(view[offset::STRIDE] for offset in range(BLOCK)))
-        return compress(offsets, map(self._blocks.__contains__, sampled))
+        return compress(range(0, len(view), STRIDE), map(self._blocks.__contains__, sampled))
 
     def _holds_form(self, view):
         """Whether view holds a short form whole or a run of FRAGMENT characters of a form."""
