@@ -162,6 +162,7 @@ class Client:
         self._sessions = {"GET": self._session("GET")}
         # A 404 says "no such id" only once this endpoint has answered as the API does.
         self.api_shown = False
+        self.last_status = None
         for name in _TRANSPORT_LOGGERS + tuple(n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
             logging.getLogger(name).disabled = True
 
@@ -263,7 +264,7 @@ class Client:
         if status >= 300:
             raise status_failure(self, response, raw, request, missing)
         data = self._decode(raw, request, status)
-        self.api_shown = True
+        self.api_shown, self.last_status = True, status
         return data
 
     def _decode(self, raw, request, status):
@@ -302,7 +303,11 @@ class Client:
         return self._listing("/v2/kafka/connectors/%s", [("cluster_id", cluster_id)], "Kafka cluster %s" % quoted(cluster_id), "connector")
 
     def get_connector(self, connector_id):
-        return self._connector("GET", "/v2/kafka/connector/%s", connector_id)
+        data = self._connector("GET", "/v2/kafka/connector/%s", connector_id)
+        if not isinstance(data, dict):
+            raise UpstashError("The answer from %s to GET %s is %s; expected a JSON connector object."
+                               % (self.host, shorten("%s/v2/kafka/connector/%s" % (self.prefix, connector_id)), _json_kind(data)), 200)
+        return data
 
     def _connector(self, method, path, connector_id, body=None):
         return self.request(method, path, [("connector_id", connector_id)], body, "Kafka connector %s" % quoted(connector_id))

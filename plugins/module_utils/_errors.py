@@ -115,7 +115,9 @@ def status_failure(client, response, raw, request, missing):
         hint = "; check that api_url is the API's base URL (https://api.upstash.com, with no /v2)"
     elif 300 <= status < 400:
         hint = "; a change is never sent on to another address"
-    return UpstashError("HTTP %d from %s for %s: %s%s." % (status, where, request, said, hint), status)
+    retried = (429, 500, 502, 503, 504) if request.startswith("GET ") else (429, 503)
+    after = " after %d tries" % (client.retries + 1) if status in retried and client.retries else ""
+    return UpstashError("HTTP %d from %s for %s%s: %s%s." % (status, where, request, after, said, hint), status)
 
 
 def _api_words(client, raw):

@@ -163,6 +163,10 @@ def locate(client, params):
         try:
             connector = _checked(client.get_connector(params["connector_id"]), "connector %s" % quoted(params["connector_id"]))
         except NotFound:
+            named = _named(client, cluster_id, params["name"]) if params["name"] is not None and cluster_id is not None else None
+            if named is not None:
+                raise UpstashError("No Kafka connector has the id %s, and the one named %s has the id %s; nothing was changed."
+                                   % (quoted(params["connector_id"]), quoted(params["name"]), quoted(named["connector_id"])))
             return cluster_id, None
         wrong = [(option, wanted, connector.get(key)) for option, key, wanted in
                  (("name", "name", params["name"]), ("cluster", "cluster_id", cluster_id)) if wanted is not None and connector.get(key) != wanted]
@@ -172,11 +176,16 @@ def locate(client, params):
         return connector.get("cluster_id"), connector
     if cluster_id is None:
         cluster_id = resolve_cluster_name(client, params["cluster_name"])
-    found = [connector for connector in client.list_connectors(cluster_id) if connector.get("name") == params["name"]]
+    return cluster_id, _named(client, cluster_id, params["name"])
+
+
+def _named(client, cluster_id, name):
+    """The one connector of the cluster with this name, or None."""
+    found = [connector for connector in client.list_connectors(cluster_id) if connector.get("name") == name]
     if len(found) > 1:
         raise UpstashError("%d connectors of Kafka cluster %s are named %s; use connector_id to pick one."
-                           % (len(found), quoted(cluster_id), quoted(params["name"])))
-    return cluster_id, (_checked(found[0], "the connector named %s" % quoted(params["name"])) if found else None)
+                           % (len(found), quoted(cluster_id), quoted(name)))
+    return _checked(found[0], "the connector named %s" % quoted(name)) if found else None
 
 
 def _diff_side(properties, state, changed_secrets=()):
@@ -192,7 +201,7 @@ def send_calls(client, calls, cluster_id, name, connector_id, task):
             if call == "create":
                 created = client.create_connector(cluster_id, name, payload)
                 task.changed = True
-                connector_id = _checked(created, "the new connector %s" % quoted(name), 201)["connector_id"]
+                connector_id = _checked(created, "the new connector %s" % quoted(name), client.last_status)["connector_id"]
             elif call == "update":
                 client.update_connector(connector_id, payload)  # answered with the connector, "OK" or else: the status says
             else:

@@ -215,7 +215,10 @@ class _WholeBodyResponse(http.client.HTTPResponse):
         limit = self._max_bytes if self.status < 300 else ERROR_BODY_MAX
         if self.length is not None and self.length > limit and self.status < 300:
             raise TooLarge()
-        if self.length is not None:
+        if self.length is not None and self.length > limit:
+            body = http.client.HTTPResponse.read(self, limit)  # an error answer's first words are enough
+            self._socket.shutdown(socket.SHUT_RDWR)
+        elif self.length is not None:
             body = http.client.HTTPResponse.read(self)  # IncompleteRead when cut short
         else:
             chunks, size = [], 0
@@ -233,6 +236,8 @@ class _WholeBodyResponse(http.client.HTTPResponse):
                 # The rest stays unread: this connection cannot carry another request.
                 self._socket.shutdown(socket.SHUT_RDWR)
         self.fp, self.length, self.chunked = io.BytesIO(body), len(body), False
+        if "Content-Length" in self.msg:  # what urllib3 checks the body against
+            self.msg.replace_header("Content-Length", str(len(body)))
 
 
 class _DeadlineConnectionMixin:

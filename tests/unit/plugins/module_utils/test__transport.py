@@ -140,8 +140,6 @@ def test_an_answer_announced_larger_than_the_limit_is_refused_unread(wire):
     assert wire.attempts == 1
 
 
-@pytest.mark.xfail(strict=True, reason="_transport._WholeBodyResponse.begin reads an error answer with a Content-Length whole, "
-                                       "past ERROR_BODY_MAX: a large or endless error page is waited for until the deadline")
 def test_an_error_answer_is_read_only_as_far_as_a_message_needs(wire):
     wire.keep_open = True  # the server sends 100 KB of a promised gigabyte, then waits
     wire.answers = [answer("500 Internal Server Error", b"x" * 100000, length=10 ** 9)]
