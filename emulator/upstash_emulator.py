@@ -169,6 +169,8 @@ def _cluster(cluster_id, name, region, created, plan="paid", multizone=False):
         "username": base64.urlsafe_b64encode((name + "-kafka-user").encode()).decode().rstrip("="),
         "password": _secret(cluster_id),
         "max_retention_size": 1073741824 if plan == "free" else 107374182400,
+        # Milliseconds, as in Upstash's documented example: 7 days on the free plan, 30 on a paid one.
+        "max_retention_time": 604800000 if plan == "free" else 2592000000,
         "max_messages_per_second": 50 if plan == "free" else 1000,
         "max_message_size": 1048576,
         "max_partitions": 10 if plan == "free" else 100,

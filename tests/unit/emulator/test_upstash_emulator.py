@@ -35,10 +35,12 @@ PROD = "7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01"
 STAGING = "staging_cluster-02"
 EMPTY = "e0e0e0e0-0000-4000-8000-000000000003"
 PROD_NAMES = ["mongo-sink", "pg-source", "s3-archive", "es-sink"]
+# Every documented field with the type Upstash's Terraform provider decodes it into (Go int64 and int: int).
 CLUSTER_FIELDS = {
-    "cluster_id", "name", "region", "type", "multizone", "tcp_endpoint", "rest_endpoint", "state", "username",
-    "password", "max_retention_size", "max_messages_per_second", "max_message_size", "max_partitions",
-    "creation_time",
+    "cluster_id": str, "name": str, "region": str, "type": str, "multizone": bool, "tcp_endpoint": str,
+    "rest_endpoint": str, "state": str, "username": str, "password": str, "max_retention_size": int,
+    "max_retention_time": int, "max_messages_per_second": int, "max_message_size": int, "max_partitions": int,
+    "creation_time": int,
 }
 CONNECTOR_FIELDS = {
     "connector_id", "name", "customer_id", "cluster_id", "creation_time", "deletion_time", "state",
@@ -189,8 +191,9 @@ def test_clusters_listing(emulator):
     assert [cluster["name"] for cluster in clusters] == ["prod-events", "staging", "empty"]
     assert [cluster["cluster_id"] for cluster in clusters] == [PROD, STAGING, EMPTY]
     for cluster in clusters:
-        assert set(cluster) == CLUSTER_FIELDS
-        assert cluster["password"] and isinstance(cluster["creation_time"], int)
+        assert dict((key, type(value)) for key, value in cluster.items()) == CLUSTER_FIELDS
+        assert cluster["password"]
+    assert [cluster["max_retention_time"] for cluster in clusters] == [2592000000, 604800000, 604800000]
     assert clusters[0]["region"] == "eu-west-1" and clusters[1]["region"] == "us-east-1"
 
 
