@@ -296,7 +296,8 @@ def sample_data(email, big_cluster_size=0, extra_clusters=0):
         "topics": "orders,clicks",
         "tasks.max": "2",
         "key.ignore": "true",
-        "ssl": {"truststore.password": "trust-me", "enabled": True},
+        "ssl.enabled": "true",
+        "ssl.truststore.password": "trust-me",
         "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required "
                             "username=\"u\" password=\"p\";",
     }
@@ -320,11 +321,13 @@ def sample_data(email, big_cluster_size=0, extra_clusters=0):
                              "password authentication failed for user \"shop\""),
             _connector(email, prod, "cHJvZC1ldmVudHMvczMtYXJjaGl2ZQ", "s3-archive", EPOCH + 10800, "paused",
                        s3["connector.class"], ["orders", "payments"], s3, [_task(0, "PAUSED")]),
-            # Running with one failed task, extra top-level fields and a field no client knows yet.
+            # Running with one failed task, the fields only some clients have seen and one no client knows yet.
+            # The Terraform provider reads properties_encrypted as a string, the encrypted properties: opaque here.
             _connector(email, prod, "cHJvZC1ldmVudHMvZXMtc2luaw", "es-sink", EPOCH + 14400, "running",
                        es["connector.class"], ["orders", "clicks"], es,
                        [_task(0, "RUNNING"), _task(1, "FAILED", ES_TRACE)],
-                       user_password="Es-User-Pass", properties_encrypted=False, schema_version=2),
+                       user_password="Es-User-Pass", properties_encrypted=_secret("es-sink properties"),
+                       schema_version=2),
         ]),
         (staging, [
             # Pending connectors get a TTL: Upstash drops them if they never start.
@@ -370,7 +373,7 @@ WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
 
 def configuration_error(properties):
     """Why Kafka Connect would refuse these properties, or "" when it would start the connector."""
-    connector_class = str(properties.get("connector.class", ""))
+    connector_class = properties.get("connector.class", "")
     problems = []
     for class_fragment, key, prefixes in CONNECTION_RULES:
         value = properties.get(key)
@@ -393,15 +396,20 @@ def topics_of(properties):
     return []
 
 
+JSON_KINDS = {dict: "an object", list: "an array", type(None): "null"}
+
+
 def as_config(properties):
-    """Properties as Kafka Connect keeps them: scalars become strings (true, 1), nested values stay."""
-    def text(value):
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return str(value)
-        return value
-    return dict((key, text(value)) for key, value in properties.items())
+    """Properties as Kafka Connect keeps them, every value a string: a number or boolean becomes its JSON text
+    (1, true). ValueError for an object, an array or null, which a configuration of strings cannot hold."""
+    config = {}
+    for key, value in properties.items():
+        if not isinstance(value, str):
+            if type(value) in JSON_KINDS:
+                raise ValueError("the value of property %s must be a string, not %s" % (key, JSON_KINDS[type(value)]))
+            value = json.dumps(value)
+        config[key] = value
+    return config
 
 
 def task_count(properties):
@@ -531,6 +539,10 @@ class Catalog:
             return 400, {"error": "cluster_id is required"}
         if not isinstance(properties, dict) or not properties.get("connector.class"):
             return 400, {"error": "connector.class is missing in properties"}
+        try:
+            properties = as_config(properties)
+        except ValueError as error:
+            return 400, {"error": str(error)}
         with self._lock:
             self._settle()
             if cluster_id not in self._ids:
@@ -544,7 +556,7 @@ class Catalog:
                 connector_id += "-%d" % len(self._bodies)
             cluster = {"cluster_id": cluster_id, "name": cluster_name}
             connector = _connector(email, cluster, connector_id, name, int(time.time()), "pending",
-                                   properties["connector.class"], topics_of(properties), as_config(properties), [])
+                                   properties["connector.class"], topics_of(properties), properties, [])
             self._start(connector)
             self._ids[cluster_id].append(connector_id)
             self._store(connector)
@@ -554,13 +566,19 @@ class Catalog:
         """(status, answer) for POST /v2/kafka/update-connector/{id}: the given properties change, the others stay."""
         if not isinstance(request, dict):
             return 400, {"error": "request body must be a JSON object of properties"}
+        if isinstance(request.get("properties"), dict):
+            return 400, {"error": "send the properties to change as the body itself, not wrapped in \"properties\""}
+        try:
+            changes = as_config(request)
+        except ValueError as error:
+            return 400, {"error": str(error)}
         with self._lock:
             self._settle()
             if connector_id not in self._bodies:
                 return 404, {"error": "connector not found"}
             connector = self._load(connector_id)
             properties = dict(connector.get("properties") or {})
-            properties.update(as_config(request))
+            properties.update(changes)
             if not properties.get("connector.class"):
                 return 400, {"error": "connector.class is missing in properties"}
             connector["properties"] = properties

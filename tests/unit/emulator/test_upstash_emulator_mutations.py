@@ -64,8 +64,11 @@ def listing(catalog, cluster_id):
 # --- the catalog ------------------------------------------------------------------------------------------
 
 def test_a_new_connector_is_pending_then_running(catalog, clock):
-    status, created = catalog.create({"name": "orders-sink", "cluster_id": EMPTY, "properties": MONGO}, EMAIL)
+    # Numbers and booleans are kept as Kafka Connect keeps them, as strings.
+    properties = dict(MONGO, **{"tasks.max": 2, "errors.log.enable": True, "errors.retry.delay.max.ms": 0.5})
+    status, created = catalog.create({"name": "orders-sink", "cluster_id": EMPTY, "properties": properties}, EMAIL)
     assert status == 200
+    assert created["properties"] == dict(MONGO, **{"errors.log.enable": "true", "errors.retry.delay.max.ms": "0.5"})
     assert created["state"] == "pending" and created["tasks"] == [] and created["connector_state"] == ""
     assert created["TTL"] > 0 and created["customer_id"] == EMAIL and created["cluster_id"] == EMPTY
     assert created["topics"] == ["orders", "refunds"] and created["connector_class"] == MONGO["connector.class"]
@@ -97,6 +100,12 @@ def test_a_connection_uri_with_the_wrong_scheme_fails_with_the_reason(catalog, c
     ({"cluster_id": EMPTY, "properties": MONGO}, "name is required"),
     ({"name": "x", "properties": MONGO}, "cluster_id is required"),
     (["x"], "request body must be a JSON object"),
+    ({"name": "x", "cluster_id": EMPTY, "properties": dict(MONGO, ssl={"enabled": "true"})},
+     "the value of property ssl must be a string, not an object"),
+    ({"name": "x", "cluster_id": EMPTY, "properties": dict(MONGO, topics=["orders"])},
+     "the value of property topics must be a string, not an array"),
+    ({"name": "x", "cluster_id": EMPTY, "properties": dict(MONGO, database=None)},
+     "the value of property database must be a string, not null"),
 ])
 def test_create_refuses_what_the_api_refuses(catalog, request_body, error):
     assert catalog.create(request_body, EMAIL) == (400, {"error": error})
@@ -116,6 +125,19 @@ def test_an_update_changes_the_given_properties_keeps_the_others_and_restarts(ca
     clock.now += 2
     assert read(catalog, PG_SOURCE)["state"] == "running"
     assert len(read(catalog, PG_SOURCE)["tasks"]) == 2
+
+
+@pytest.mark.parametrize("request_body, error", [
+    ({"properties": {"connection.password": "Pg-New-Secret"}},
+     'send the properties to change as the body itself, not wrapped in "properties"'),
+    ({"connection.password": "Pg-New-Secret", "ssl": {"enabled": "true"}},
+     "the value of property ssl must be a string, not an object"),
+    (["connection.password"], "request body must be a JSON object of properties"),
+])
+def test_an_update_refused_stores_nothing(catalog, request_body, error):
+    before = catalog.connector(PG_SOURCE)
+    assert catalog.update(PG_SOURCE, request_body) == (400, {"error": error})
+    assert catalog.connector(PG_SOURCE) == before
 
 
 def test_an_update_to_an_invalid_configuration_ends_failed(catalog, clock):
@@ -215,6 +237,8 @@ def test_the_mutation_calls_over_http(emulator):
     assert call(emulator, "GET", connector)[1]["state"] == "running"
     status, updated, _allow = call(emulator, "POST", "/v2/kafka/update-connector/" + created["connector_id"], {"tasks.max": "1"})
     assert status == 200 and updated["properties"]["tasks.max"] == "1" and updated["state"] == "pending"
+    wrapped = call(emulator, "POST", "/v2/kafka/update-connector/" + created["connector_id"], {"properties": {"tasks.max": "3"}})
+    assert wrapped[0] == 400 and call(emulator, "GET", connector)[1]["properties"] == updated["properties"]
     for action in ("pause", "start", "restart"):
         assert call(emulator, "POST", connector + "/" + action)[:2] == (200, "OK")
     assert call(emulator, "DELETE", connector)[:2] == (200, "OK")
@@ -222,7 +246,7 @@ def test_the_mutation_calls_over_http(emulator):
     log = emulator.stats()["requests_log"]
     assert [(entry["method"], entry["body_keys"]) for entry in log] == [
         ("POST", ["cluster_id", "name", "properties"]), ("GET", None), ("POST", ["tasks.max"]),
-        ("POST", None), ("POST", None), ("POST", None), ("DELETE", None), ("GET", None)]
+        ("POST", ["properties"]), ("GET", None), ("POST", None), ("POST", None), ("POST", None), ("DELETE", None), ("GET", None)]
 
 
 @pytest.mark.parametrize("method, path, allow", [
