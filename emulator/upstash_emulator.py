@@ -178,6 +178,10 @@ def _cluster(cluster_id, name, region, created, plan="paid", multizone=False):
     }
 
 
+# Upper-case worker states the API mirrors in connector_state and in each task.
+WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
+
+
 def _task(task_id, state, trace=""):
     return {"id": task_id, "state": state, "trace": trace}
 
@@ -194,7 +198,7 @@ def _connector(email, cluster, connector_id, name, created, state, connector_cla
         "state": state,
         "state_error_message": error,
         # Upstash mirrors the Kafka Connect worker state in upper case; pending has none yet.
-        "connector_state": {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}.get(state, ""),
+        "connector_state": WORKER_STATES.get(state, ""),
         "tasks": tasks,
         "topics": topics,
         "connector_class": connector_class,
@@ -361,31 +365,25 @@ def _to_json(value):
 
 # Kafka Connect validates a connector's configuration when it starts; these are the checks the emulator
 # makes, so a connector given a wrong connection URI ends up failed as on the real service.
-# (fragment of the connector class, property, accepted prefixes)
+# (fragment of the connector class, property, accepted prefixes, reason). The MongoDB reason is the driver's,
+# as Upstash's docs show it (without its closing quote); the JDBC one is the emulator's.
 CONNECTION_RULES = (
-    ("mongodb", "connection.uri", ("mongodb://", "mongodb+srv://")),
-    (".jdbc.", "connection.url", ("jdbc:",)),
+    ("mongodb", "connection.uri", ("mongodb://", "mongodb+srv://"),
+     "The connection string is invalid. Connection strings must start with either 'mongodb://' or 'mongodb+srv://"),
+    (".jdbc.", "connection.url", ("jdbc:",), "The connection URL is invalid. It must start with 'jdbc:'"),
 )
-
-# Upper-case worker states the API mirrors in connector_state and in each task.
-WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
 
 
 def configuration_error(properties):
     """Why Kafka Connect would refuse these properties, or "" when it would start the connector."""
-    connector_class = properties.get("connector.class", "")
-    problems = []
-    for class_fragment, key, prefixes in CONNECTION_RULES:
-        value = properties.get(key)
-        if class_fragment in connector_class.lower() and isinstance(value, str) and not value.startswith(prefixes):
-            problems.append(
-                "Invalid value %s for configuration %s: The connection string is invalid. Connection strings must "
-                "start with %s" % (value, key, " or ".join("'%s'" % prefix for prefix in prefixes))
-            )
+    connector_class = properties.get("connector.class", "").lower()
+    problems = ["Invalid value %s for configuration %s: %s\n" % (properties[key], key, reason)
+                for class_fragment, key, prefixes, reason in CONNECTION_RULES
+                if class_fragment in connector_class and not properties.get(key, prefixes[0]).startswith(prefixes)]
     if not problems:
         return ""
     return "Connector configuration is invalid and contains the following %d error(s):\n%s" % (
-        len(problems), "\n".join(problems))
+        len(problems), "".join(problems))
 
 
 def topics_of(properties):
@@ -456,7 +454,7 @@ class Catalog:
             self._ids = dict((cluster_id, list(members)) for cluster_id, members in ids.items())
             self._bodies = dict(bodies)
             self._lists = {}
-            # connector id -> (monotonic time it settles, cluster id)
+            # connector id -> monotonic time it settles
             self._settling = {}
             self._changed = False
 
@@ -464,7 +462,7 @@ class Catalog:
 
     def _settle(self):
         now = self._clock()
-        for connector_id, (due, _cluster_id) in list(self._settling.items()):
+        for connector_id, due in list(self._settling.items()):
             if due <= now:
                 del self._settling[connector_id]
                 connector = self._load(connector_id)
@@ -510,23 +508,24 @@ class Catalog:
 
     @staticmethod
     def _set_state(connector, state, error=""):
-        properties = connector.get("properties") or {}
         connector["state"] = state
         connector["state_error_message"] = error
-        connector["connector_state"] = WORKER_STATES.get(state, "")
+        # As Upstash's docs show it, a configuration Kafka Connect refuses never gets as far as a worker state or
+        # tasks, and the connector keeps the TTL it got when it was pending.
+        started = state != "pending" and not error
+        worker_state = WORKER_STATES[state] if started else ""
+        connector["connector_state"] = worker_state
+        tasks = task_count(connector.get("properties") or {}) if started else 0
+        connector["tasks"] = [_task(number, worker_state) for number in range(tasks)]
         if state == "pending":
-            connector["tasks"] = []
-        elif state == "failed" and error:
-            # A configuration Kafka Connect refuses never gets as far as starting tasks.
-            connector["tasks"] = []
-        else:
-            connector["tasks"] = [_task(number, WORKER_STATES[state]) for number in range(task_count(properties))]
-        connector["TTL"] = int(time.time()) + 1800 if state == "pending" else 0
+            connector["TTL"] = int(time.time()) + 1800
+        elif started:
+            connector["TTL"] = 0
 
     def _start(self, connector):
         """Pending now, settling after pending_seconds."""
         self._set_state(connector, "pending")
-        self._settling[connector["connector_id"]] = (self._clock() + self.pending_seconds, connector["cluster_id"])
+        self._settling[connector["connector_id"]] = self._clock() + self.pending_seconds
 
     def create(self, request, email):
         """(status, answer) for POST /v2/kafka/connector."""

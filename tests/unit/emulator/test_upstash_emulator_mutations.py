@@ -87,10 +87,12 @@ def test_a_connection_uri_with_the_wrong_scheme_fails_with_the_reason(catalog, c
     created = catalog.create({"name": "bad-sink", "cluster_id": EMPTY, "properties": properties}, EMAIL)[1]
     clock.now += 2
     failed = read(catalog, created["connector_id"])
-    assert failed["state"] == "failed" and failed["connector_state"] == "FAILED"
-    assert failed["state_error_message"].startswith("Connector configuration is invalid and contains the following 1 error(s):")
-    assert "Invalid value %s for configuration connection.uri" % WRONG_SCHEME in failed["state_error_message"]
-    assert "must start with 'mongodb://' or 'mongodb+srv://'" in failed["state_error_message"]
+    # As Upstash's docs show such a connector: no worker state, no tasks, the TTL it got when created.
+    assert (failed["state"], failed["connector_state"], failed["tasks"], failed["TTL"]) == ("failed", "", [], created["TTL"])
+    assert failed["state_error_message"] == (
+        "Connector configuration is invalid and contains the following 1 error(s):\nInvalid value %s for configuration "
+        "connection.uri: The connection string is invalid. Connection strings must start with either 'mongodb://' "
+        "or 'mongodb+srv://\n" % WRONG_SCHEME)
 
 
 @pytest.mark.parametrize("request_body, error", [
