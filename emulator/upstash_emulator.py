@@ -34,23 +34,14 @@ API, HTTP basic auth with the e-mail as user name and the API key as password:
 * ``GET /v2/kafka/connectors/{cluster_id}``: the cluster's connectors, always in the same order.
 * ``GET /v2/kafka/connector/{connector_id}``: one connector.
 * ``POST /v2/kafka/connector`` with ``{"name", "cluster_id", "properties"}``: a new connector, ``pending``.
-  400 when ``properties`` has no ``connector.class`` or the cluster already has a connector of that name.
-* ``POST /v2/kafka/update-connector/{connector_id}`` with an object of properties: those change, the
-  others stay; the connector restarts (``pending``), unless it is paused, which it stays.
+* ``POST /v2/kafka/update-connector/{connector_id}`` with an object of properties (the body itself, not
+  ``{"properties": ...}``): those change, the others stay.
 * ``DELETE /v2/kafka/connector/{connector_id}``: ``"OK"``.
-* ``POST /v2/kafka/connector/{connector_id}/pause`` (``/start``, ``/restart``): ``"OK"``. Pausing is
-  immediate; start (of a paused connector) and restart (of one that is not paused) make it ``pending``.
+* ``POST /v2/kafka/connector/{connector_id}/pause`` (``/start``, ``/restart``): ``"OK"``.
 
-A pending connector settles after ``--pending-seconds`` (default 1): ``running``, or ``failed`` with a
-``state_error_message`` when Kafka Connect would refuse its configuration (a MongoDB ``connection.uri``
-that is not ``mongodb://`` or ``mongodb+srv://``, a JDBC ``connection.url`` that is not ``jdbc:``).
-Unknown ids get 404.
-
-Sample clusters: ``prod-events`` (``7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01``: mongo-sink, pg-source,
-s3-archive, es-sink), ``staging`` (``staging_cluster-02``: http-source, legacy-sink) and ``empty``
-(``e0e0e0e0-0000-4000-8000-000000000003``: no connector). ``--big-cluster-size N`` adds cluster
-``big-cluster`` with N connectors, ``--extra-clusters N`` adds ``extra-cluster-01``... with three
-connectors each.
+The shapes are those of Upstash's docs and Terraform provider: clusters with every documented field,
+connector property values and ``properties_encrypted`` as strings. ``--help`` describes the sample data
+and lists what the emulator assumes where neither settles the API's behaviour (HELP_EPILOG below).
 
 Control API for tests, without authentication, JSON in and out:
 
@@ -1065,8 +1056,40 @@ def _port(text):
     return value
 
 
+HELP_EPILOG = """\
+sample data (each connector's customer_id is --email):
+  cluster prod-events, id 7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01: mongo-sink running, pg-source failed,
+    s3-archive paused, es-sink running with a failed task (and properties_encrypted, user_password)
+  cluster staging, id staging_cluster-02: http-source pending, legacy-sink running with null details
+  cluster empty, id e0e0e0e0-0000-4000-8000-000000000003: no connector
+  --big-cluster-size N: cluster big, id big-cluster, with connectors big-connector-000001 to N
+    (ids the same as the names), every 100th failed
+  --extra-clusters N: clusters extra-01..., ids extra-cluster-01..., each with orders-sink running,
+    clicks-source failed and orders-archive paused
+
+what the emulator assumes (neither Upstash's docs nor its Terraform provider settle it):
+  - an error answers {"error": "<reason>"}: 401 for wrong credentials, 404 for an unknown cluster id,
+    connector id or path, 405 for a method a path does not take, 400 for a request refused
+  - create refuses a missing name, cluster_id or connector.class, a name the cluster already has, and
+    property values that are objects, arrays or null; numbers and booleans are kept as strings
+  - reconfigure refuses the same values and a body wrapped in {"properties": ...}, storing nothing
+  - create and reconfigure answer with the whole connector, properties included; properties_encrypted
+    is an opaque string (the provider reads a string, what it holds is not documented)
+  - a created, reconfigured, started or restarted connector is pending for --pending-seconds, then
+    running, or failed when Kafka Connect would refuse its configuration (only a MongoDB
+    connection.uri and a JDBC connection.url are checked)
+  - connector_state and the tasks' states are Kafka Connect's, in upper case (RUNNING, FAILED, PAUSED);
+    connector_state is empty while pending; TTL is 0 once a connector runs or is paused
+  - pause is immediate; start acts only on a paused connector and restart only on one that is not
+    (restarting a paused connector leaves it paused); a paused connector stays paused when
+    reconfigured; delete removes a connector at once
+  - listings keep creation order, without pagination or rate limits (see the rate_limit fault)
+"""
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Emulator of the Upstash Developer API v2 (Kafka).")
+    parser = argparse.ArgumentParser(description="Emulator of the Upstash Developer API v2 (Kafka).", epilog=HELP_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on, 0 for a free one (default: 0)")
     parser.add_argument("--email", default=os.environ.get("UPSTASH_EMAIL") or "demo@example.com",
@@ -1074,11 +1097,11 @@ def parse_args(argv):
     parser.add_argument("--api-key", default=os.environ.get("UPSTASH_API_KEY") or "emulator-demo-key",
                         help="password for basic auth (default: $UPSTASH_API_KEY, else emulator-demo-key)")
     parser.add_argument("--big-cluster-size", type=_non_negative, default=0, metavar="N",
-                        help="add cluster big-cluster with N connectors (default: 0)")
+                        help="add cluster big (id big-cluster) with N connectors (default: 0)")
     parser.add_argument("--extra-clusters", type=_non_negative, default=0, metavar="N",
-                        help="add N small clusters with 3 connectors each (default: 0)")
+                        help="add clusters extra-01... (ids extra-cluster-01...) with 3 connectors each (default: 0)")
     parser.add_argument("--pending-seconds", type=_seconds, default=1.0, metavar="S",
-                        help="how long a created, reconfigured or restarted connector stays pending (default: 1)")
+                        help="how long a created, reconfigured, started or restarted connector stays pending (default: 1)")
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (needs --tls-key)")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log requests (never credentials) to stderr")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import collections
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -27,6 +28,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 EMULATOR = os.path.join(ROOT, "emulator", "upstash_emulator.py")
+SPEC = importlib.util.spec_from_file_location("upstash_emulator", EMULATOR)
+upstash_emulator = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(upstash_emulator)
 
 EMAIL = "unit@example.com"
 # Distinctive so a leak into stats or logs is unmistakable.
@@ -683,19 +687,41 @@ def test_quiet_without_verbose(emulator):
         emulator.api("/v2/kafka/clusters")
 
 
-@pytest.mark.parametrize("args", [
-    ["--tls-cert", "cert.pem"],
-    ["--tls-key", "key.pem"],
-    ["--tls-cert", "missing-cert.pem", "--tls-key", "missing-key.pem"],
-    ["--big-cluster-size", "-1"],
-    ["--extra-clusters", "many"],
-    ["--port", "70000"],
+@pytest.mark.parametrize("args, error", [
+    (["--tls-cert", "cert.pem"], "--tls-cert and --tls-key go together"),
+    (["--tls-key", "key.pem"], "--tls-cert and --tls-key go together"),
+    (["--tls-cert", "missing-cert.pem", "--tls-key", "missing-key.pem"], "cannot load the TLS certificate or key"),
+    (["--big-cluster-size", "-1"], "argument --big-cluster-size: must be 0 or more"),
+    (["--extra-clusters", "many"], "argument --extra-clusters: 'many' is not an integer"),
+    (["--port", "70000"], "argument --port: must be at most 65535"),
+    (["--pending-seconds", "7200"], "argument --pending-seconds: must be from 0 to 3600 seconds"),
+    (["--pending-seconds", "soon"], "argument --pending-seconds: 'soon' is not a number"),
 ])
-def test_bad_options_exit_with_usage_error(args):
-    result = subprocess.run([sys.executable, EMULATOR] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            timeout=60, check=False)
-    assert result.returncode == 2
-    assert result.stdout == b"" and b"usage:" in result.stderr
+def test_bad_options_exit_with_usage_error(args, error, capsys):
+    with pytest.raises(SystemExit) as exited:
+        upstash_emulator.parse_args(args)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert err.startswith("usage:") and "error: " + error in err
+
+
+def test_help_names_the_sample_clusters_truly_and_says_what_is_assumed(capsys):
+    with pytest.raises(SystemExit) as exited:
+        upstash_emulator.parse_args(["--help"])
+    text = capsys.readouterr().out
+    assert exited.value.code == 0
+    data = upstash_emulator.sample_data(EMAIL, big_cluster_size=1, extra_clusters=1)
+    for cluster, _connectors in data[:4]:
+        assert "cluster %s, id %s" % (cluster["name"], cluster["cluster_id"]) in text
+    big, extra = data[3], data[4][0]
+    assert "add cluster %s (id %s) with N connectors" % (big[0]["name"], big[0]["cluster_id"]) in text
+    assert big[1][0]["name"] == big[1][0]["connector_id"] == "big-connector-000001" and "big-connector-000001" in text
+    assert "clusters %s..., ids %s..." % (extra["name"], extra["cluster_id"]) in text
+    assumed = text.split("what the emulator assumes (neither Upstash's docs nor its Terraform provider settle it):")[1]
+    for subject in ('{"error": "<reason>"}', "404 for an unknown cluster id", "upper case (RUNNING, FAILED, PAUSED)",
+                    "pending for --pending-seconds", "restarting a paused connector leaves it paused",
+                    'a body wrapped in {"properties": ...}', "objects, arrays or null"):
+        assert subject in assumed
 
 
 def test_busy_port_is_a_clean_error(running):

@@ -316,10 +316,3 @@ def test_reset_brings_back_the_sample_data(emulator):
     call(emulator, "DELETE", "/v2/kafka/connector/" + PG_SOURCE)
     emulator.reset()
     assert call(emulator, "GET", "/v2/kafka/connector/" + PG_SOURCE)[1]["name"] == "pg-source"
-
-
-@pytest.mark.parametrize("value", ["-1", "soon", "7200"])
-def test_pending_seconds_must_be_a_sensible_number(value, capsys):
-    with pytest.raises(SystemExit):
-        upstash_emulator.parse_args(["--pending-seconds", value])
-    assert "--pending-seconds" in capsys.readouterr().err
