@@ -379,9 +379,9 @@ def configuration_error(properties):
 
 def topics_of(properties):
     for key in ("topics", "kafka.topic"):
-        value = properties.get(key)
-        if isinstance(value, str) and value.strip():
-            return [topic.strip() for topic in value.split(",") if topic.strip()]
+        topics = [topic.strip() for topic in properties.get(key, "").split(",") if topic.strip()]
+        if topics:
+            return topics
     return []
 
 
