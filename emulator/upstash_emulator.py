@@ -169,7 +169,7 @@ def _cluster(cluster_id, name, region, created, plan="paid", multizone=False):
     }
 
 
-# Upper-case worker states the API mirrors in connector_state and in each task.
+# The Kafka Connect worker states in upper case, for connector_state and each task: an assumption (see --help).
 WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
 
 
@@ -188,7 +188,7 @@ def _connector(email, cluster, connector_id, name, created, state, connector_cla
         "deletion_time": 0,
         "state": state,
         "state_error_message": error,
-        # Upstash mirrors the Kafka Connect worker state in upper case; pending has none yet.
+        # Empty while pending, as Upstash's docs show it.
         "connector_state": WORKER_STATES.get(state, ""),
         "tasks": tasks,
         "topics": topics,
