@@ -34,23 +34,14 @@ API, HTTP basic auth with the e-mail as user name and the API key as password:
 * ``GET /v2/kafka/connectors/{cluster_id}``: the cluster's connectors, always in the same order.
 * ``GET /v2/kafka/connector/{connector_id}``: one connector.
 * ``POST /v2/kafka/connector`` with ``{"name", "cluster_id", "properties"}``: a new connector, ``pending``.
-  400 when ``properties`` has no ``connector.class`` or the cluster already has a connector of that name.
-* ``POST /v2/kafka/update-connector/{connector_id}`` with an object of properties: those change, the
-  others stay; the connector restarts (``pending``), unless it is paused, which it stays.
+* ``POST /v2/kafka/update-connector/{connector_id}`` with an object of properties (the body itself, not
+  ``{"properties": ...}``): those change, the others stay.
 * ``DELETE /v2/kafka/connector/{connector_id}``: ``"OK"``.
-* ``POST /v2/kafka/connector/{connector_id}/pause`` (``/start``, ``/restart``): ``"OK"``. Pausing is
-  immediate; start (of a paused connector) and restart (of one that is not paused) make it ``pending``.
+* ``POST /v2/kafka/connector/{connector_id}/pause`` (``/start``, ``/restart``): ``"OK"``.
 
-A pending connector settles after ``--pending-seconds`` (default 1): ``running``, or ``failed`` with a
-``state_error_message`` when Kafka Connect would refuse its configuration (a MongoDB ``connection.uri``
-that is not ``mongodb://`` or ``mongodb+srv://``, a JDBC ``connection.url`` that is not ``jdbc:``).
-Unknown ids get 404.
-
-Sample clusters: ``prod-events`` (``7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01``: mongo-sink, pg-source,
-s3-archive, es-sink), ``staging`` (``staging_cluster-02``: http-source, legacy-sink) and ``empty``
-(``e0e0e0e0-0000-4000-8000-000000000003``: no connector). ``--big-cluster-size N`` adds cluster
-``big-cluster`` with N connectors, ``--extra-clusters N`` adds ``extra-cluster-01``... with three
-connectors each.
+The shapes are those of Upstash's docs and Terraform provider: clusters with every documented field,
+connector property values and ``properties_encrypted`` as strings. ``--help`` describes the sample data
+and lists what the emulator assumes where neither settles the API's behaviour (HELP_EPILOG below).
 
 Control API for tests, without authentication, JSON in and out:
 
@@ -169,11 +160,17 @@ def _cluster(cluster_id, name, region, created, plan="paid", multizone=False):
         "username": base64.urlsafe_b64encode((name + "-kafka-user").encode()).decode().rstrip("="),
         "password": _secret(cluster_id),
         "max_retention_size": 1073741824 if plan == "free" else 107374182400,
+        # Milliseconds, as in Upstash's documented example: 7 days on the free plan, 30 on a paid one.
+        "max_retention_time": 604800000 if plan == "free" else 2592000000,
         "max_messages_per_second": 50 if plan == "free" else 1000,
         "max_message_size": 1048576,
         "max_partitions": 10 if plan == "free" else 100,
         "creation_time": created,
     }
+
+
+# The Kafka Connect worker states in upper case, for connector_state and each task: an assumption (see --help).
+WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
 
 
 def _task(task_id, state, trace=""):
@@ -191,8 +188,8 @@ def _connector(email, cluster, connector_id, name, created, state, connector_cla
         "deletion_time": 0,
         "state": state,
         "state_error_message": error,
-        # Upstash mirrors the Kafka Connect worker state in upper case; pending has none yet.
-        "connector_state": {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}.get(state, ""),
+        # Empty while pending, as Upstash's docs show it.
+        "connector_state": WORKER_STATES.get(state, ""),
         "tasks": tasks,
         "topics": topics,
         "connector_class": connector_class,
@@ -294,7 +291,8 @@ def sample_data(email, big_cluster_size=0, extra_clusters=0):
         "topics": "orders,clicks",
         "tasks.max": "2",
         "key.ignore": "true",
-        "ssl": {"truststore.password": "trust-me", "enabled": True},
+        "ssl.enabled": "true",
+        "ssl.truststore.password": "trust-me",
         "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required "
                             "username=\"u\" password=\"p\";",
     }
@@ -318,11 +316,13 @@ def sample_data(email, big_cluster_size=0, extra_clusters=0):
                              "password authentication failed for user \"shop\""),
             _connector(email, prod, "cHJvZC1ldmVudHMvczMtYXJjaGl2ZQ", "s3-archive", EPOCH + 10800, "paused",
                        s3["connector.class"], ["orders", "payments"], s3, [_task(0, "PAUSED")]),
-            # Running with one failed task, extra top-level fields and a field no client knows yet.
+            # Running with one failed task, the fields only some clients have seen and one no client knows yet.
+            # The Terraform provider reads properties_encrypted as a string, the encrypted properties: opaque here.
             _connector(email, prod, "cHJvZC1ldmVudHMvZXMtc2luaw", "es-sink", EPOCH + 14400, "running",
                        es["connector.class"], ["orders", "clicks"], es,
                        [_task(0, "RUNNING"), _task(1, "FAILED", ES_TRACE)],
-                       user_password="Es-User-Pass", properties_encrypted=False, schema_version=2),
+                       user_password="Es-User-Pass", properties_encrypted=_secret("es-sink properties"),
+                       schema_version=2),
         ]),
         (staging, [
             # Pending connectors get a TTL: Upstash drops them if they never start.
@@ -356,50 +356,49 @@ def _to_json(value):
 
 # Kafka Connect validates a connector's configuration when it starts; these are the checks the emulator
 # makes, so a connector given a wrong connection URI ends up failed as on the real service.
-# (fragment of the connector class, property, accepted prefixes)
+# (fragment of the connector class, property, accepted prefixes, reason). The MongoDB reason is the driver's,
+# as Upstash's docs show it (without its closing quote); the JDBC one is the emulator's.
 CONNECTION_RULES = (
-    ("mongodb", "connection.uri", ("mongodb://", "mongodb+srv://")),
-    (".jdbc.", "connection.url", ("jdbc:",)),
+    ("mongodb", "connection.uri", ("mongodb://", "mongodb+srv://"),
+     "The connection string is invalid. Connection strings must start with either 'mongodb://' or 'mongodb+srv://"),
+    (".jdbc.", "connection.url", ("jdbc:",), "The connection URL is invalid. It must start with 'jdbc:'"),
 )
-
-# Upper-case worker states the API mirrors in connector_state and in each task.
-WORKER_STATES = {"running": "RUNNING", "failed": "FAILED", "paused": "PAUSED"}
 
 
 def configuration_error(properties):
     """Why Kafka Connect would refuse these properties, or "" when it would start the connector."""
-    connector_class = str(properties.get("connector.class", ""))
-    problems = []
-    for class_fragment, key, prefixes in CONNECTION_RULES:
-        value = properties.get(key)
-        if class_fragment in connector_class.lower() and isinstance(value, str) and not value.startswith(prefixes):
-            problems.append(
-                "Invalid value %s for configuration %s: The connection string is invalid. Connection strings must "
-                "start with %s" % (value, key, " or ".join("'%s'" % prefix for prefix in prefixes))
-            )
+    connector_class = properties.get("connector.class", "").lower()
+    problems = ["Invalid value %s for configuration %s: %s\n" % (properties[key], key, reason)
+                for class_fragment, key, prefixes, reason in CONNECTION_RULES
+                if class_fragment in connector_class and not properties.get(key, prefixes[0]).startswith(prefixes)]
     if not problems:
         return ""
     return "Connector configuration is invalid and contains the following %d error(s):\n%s" % (
-        len(problems), "\n".join(problems))
+        len(problems), "".join(problems))
 
 
 def topics_of(properties):
     for key in ("topics", "kafka.topic"):
-        value = properties.get(key)
-        if isinstance(value, str) and value.strip():
-            return [topic.strip() for topic in value.split(",") if topic.strip()]
+        topics = [topic.strip() for topic in properties.get(key, "").split(",") if topic.strip()]
+        if topics:
+            return topics
     return []
 
 
+JSON_KINDS = {dict: "an object", list: "an array", type(None): "null"}
+
+
 def as_config(properties):
-    """Properties as Kafka Connect keeps them: scalars become strings (true, 1), nested values stay."""
-    def text(value):
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return str(value)
-        return value
-    return dict((key, text(value)) for key, value in properties.items())
+    """Properties as Kafka Connect keeps them, every value a string: a number or boolean becomes its JSON text
+    (1, true). ValueError for an object, an array or null, which a configuration of strings cannot hold."""
+    config = {}
+    for key, value in properties.items():
+        if not isinstance(value, str):
+            if type(value) in JSON_KINDS:
+                raise ValueError("the value of property %s must be a string, not %s" % (key, JSON_KINDS[type(value)]))
+            value = json.dumps(value)
+        config[key] = value
+    return config
 
 
 def task_count(properties):
@@ -446,7 +445,7 @@ class Catalog:
             self._ids = dict((cluster_id, list(members)) for cluster_id, members in ids.items())
             self._bodies = dict(bodies)
             self._lists = {}
-            # connector id -> (monotonic time it settles, cluster id)
+            # connector id -> monotonic time it settles
             self._settling = {}
             self._changed = False
 
@@ -454,7 +453,7 @@ class Catalog:
 
     def _settle(self):
         now = self._clock()
-        for connector_id, (due, _cluster_id) in list(self._settling.items()):
+        for connector_id, due in list(self._settling.items()):
             if due <= now:
                 del self._settling[connector_id]
                 connector = self._load(connector_id)
@@ -500,23 +499,24 @@ class Catalog:
 
     @staticmethod
     def _set_state(connector, state, error=""):
-        properties = connector.get("properties") or {}
         connector["state"] = state
         connector["state_error_message"] = error
-        connector["connector_state"] = WORKER_STATES.get(state, "")
+        # As Upstash's docs show it, a configuration Kafka Connect refuses never gets as far as a worker state or
+        # tasks, and the connector keeps the TTL it got when it was pending.
+        started = state != "pending" and not error
+        worker_state = WORKER_STATES[state] if started else ""
+        connector["connector_state"] = worker_state
+        tasks = task_count(connector.get("properties") or {}) if started else 0
+        connector["tasks"] = [_task(number, worker_state) for number in range(tasks)]
         if state == "pending":
-            connector["tasks"] = []
-        elif state == "failed" and error:
-            # A configuration Kafka Connect refuses never gets as far as starting tasks.
-            connector["tasks"] = []
-        else:
-            connector["tasks"] = [_task(number, WORKER_STATES[state]) for number in range(task_count(properties))]
-        connector["TTL"] = int(time.time()) + 1800 if state == "pending" else 0
+            connector["TTL"] = int(time.time()) + 1800
+        elif started:
+            connector["TTL"] = 0
 
     def _start(self, connector):
         """Pending now, settling after pending_seconds."""
         self._set_state(connector, "pending")
-        self._settling[connector["connector_id"]] = (self._clock() + self.pending_seconds, connector["cluster_id"])
+        self._settling[connector["connector_id"]] = self._clock() + self.pending_seconds
 
     def create(self, request, email):
         """(status, answer) for POST /v2/kafka/connector."""
@@ -529,6 +529,10 @@ class Catalog:
             return 400, {"error": "cluster_id is required"}
         if not isinstance(properties, dict) or not properties.get("connector.class"):
             return 400, {"error": "connector.class is missing in properties"}
+        try:
+            properties = as_config(properties)
+        except ValueError as error:
+            return 400, {"error": str(error)}
         with self._lock:
             self._settle()
             if cluster_id not in self._ids:
@@ -542,7 +546,7 @@ class Catalog:
                 connector_id += "-%d" % len(self._bodies)
             cluster = {"cluster_id": cluster_id, "name": cluster_name}
             connector = _connector(email, cluster, connector_id, name, int(time.time()), "pending",
-                                   properties["connector.class"], topics_of(properties), as_config(properties), [])
+                                   properties["connector.class"], topics_of(properties), properties, [])
             self._start(connector)
             self._ids[cluster_id].append(connector_id)
             self._store(connector)
@@ -552,13 +556,19 @@ class Catalog:
         """(status, answer) for POST /v2/kafka/update-connector/{id}: the given properties change, the others stay."""
         if not isinstance(request, dict):
             return 400, {"error": "request body must be a JSON object of properties"}
+        if isinstance(request.get("properties"), dict):
+            return 400, {"error": "send the properties to change as the body itself, not wrapped in \"properties\""}
+        try:
+            changes = as_config(request)
+        except ValueError as error:
+            return 400, {"error": str(error)}
         with self._lock:
             self._settle()
             if connector_id not in self._bodies:
                 return 404, {"error": "connector not found"}
             connector = self._load(connector_id)
             properties = dict(connector.get("properties") or {})
-            properties.update(as_config(request))
+            properties.update(changes)
             if not properties.get("connector.class"):
                 return 400, {"error": "connector.class is missing in properties"}
             connector["properties"] = properties
@@ -1046,8 +1056,40 @@ def _port(text):
     return value
 
 
+HELP_EPILOG = """\
+sample data (each connector's customer_id is --email):
+  cluster prod-events, id 7c1e5a52-3d0b-4c44-9f0e-5b8a6f2d9e01: mongo-sink running, pg-source failed,
+    s3-archive paused, es-sink running with a failed task (and properties_encrypted, user_password)
+  cluster staging, id staging_cluster-02: http-source pending, legacy-sink running with null details
+  cluster empty, id e0e0e0e0-0000-4000-8000-000000000003: no connector
+  --big-cluster-size N: cluster big, id big-cluster, with connectors big-connector-000001 to N
+    (ids the same as the names), every 100th failed
+  --extra-clusters N: clusters extra-01..., ids extra-cluster-01..., each with orders-sink running,
+    clicks-source failed and orders-archive paused
+
+what the emulator assumes (neither Upstash's docs nor its Terraform provider settle it):
+  - an error answers {"error": "<reason>"}: 401 for wrong credentials, 404 for an unknown cluster id,
+    connector id or path, 405 for a method a path does not take, 400 for a request refused
+  - create refuses a missing name, cluster_id or connector.class, a name the cluster already has, and
+    property values that are objects, arrays or null; numbers and booleans are kept as strings
+  - reconfigure refuses the same values and a body wrapped in {"properties": ...}, storing nothing
+  - create and reconfigure answer with the whole connector, properties included; properties_encrypted
+    is an opaque string (the provider reads a string, what it holds is not documented)
+  - a created, reconfigured, started or restarted connector is pending for --pending-seconds, then
+    running, or failed when Kafka Connect would refuse its configuration (only a MongoDB
+    connection.uri and a JDBC connection.url are checked)
+  - connector_state and the tasks' states are Kafka Connect's, in upper case (RUNNING, FAILED, PAUSED);
+    connector_state is empty while pending; TTL is 0 once a connector runs or is paused
+  - pause is immediate; start acts only on a paused connector and restart only on one that is not
+    (restarting a paused connector leaves it paused); a paused connector stays paused when
+    reconfigured; delete removes a connector at once
+  - listings keep creation order, without pagination or rate limits (see the rate_limit fault)
+"""
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Emulator of the Upstash Developer API v2 (Kafka).")
+    parser = argparse.ArgumentParser(description="Emulator of the Upstash Developer API v2 (Kafka).", epilog=HELP_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on, 0 for a free one (default: 0)")
     parser.add_argument("--email", default=os.environ.get("UPSTASH_EMAIL") or "demo@example.com",
@@ -1055,11 +1097,11 @@ def parse_args(argv):
     parser.add_argument("--api-key", default=os.environ.get("UPSTASH_API_KEY") or "emulator-demo-key",
                         help="password for basic auth (default: $UPSTASH_API_KEY, else emulator-demo-key)")
     parser.add_argument("--big-cluster-size", type=_non_negative, default=0, metavar="N",
-                        help="add cluster big-cluster with N connectors (default: 0)")
+                        help="add cluster big (id big-cluster) with N connectors (default: 0)")
     parser.add_argument("--extra-clusters", type=_non_negative, default=0, metavar="N",
-                        help="add N small clusters with 3 connectors each (default: 0)")
+                        help="add clusters extra-01... (ids extra-cluster-01...) with 3 connectors each (default: 0)")
     parser.add_argument("--pending-seconds", type=_seconds, default=1.0, metavar="S",
-                        help="how long a created, reconfigured or restarted connector stays pending (default: 1)")
+                        help="how long a created, reconfigured, started or restarted connector stays pending (default: 1)")
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (needs --tls-key)")
     parser.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     parser.add_argument("--verbose", action="store_true", help="log requests (never credentials) to stderr")
