@@ -126,6 +126,11 @@ clusters:
       type: int
       returned: when sent by the API
       sample: 107374182400
+    max_retention_time:
+      description: Longest time the cluster keeps a message, in milliseconds.
+      type: int
+      returned: when sent by the API
+      sample: 2592000000
     max_messages_per_second:
       description: Most messages per second the cluster accepts.
       type: int

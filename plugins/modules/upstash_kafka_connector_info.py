@@ -204,10 +204,10 @@ connectors:
       returned: when sent by the API
       sample: {"connection.uri": "mongodb+srv://appuser:********@cluster0.example.net/db"}
     properties_encrypted:
-      description: Whether the API stores the connector's properties encrypted.
-      type: bool
+      description: The connector's properties as the API keeps them encrypted; opaque to the collection.
+      type: str
       returned: when sent by the API
-      sample: false
+      sample: "ZW5jcnlwdGVkLXByb3BlcnRpZXM="
     encoded_username:
       description: Encoded user name the connector runs as.
       type: str
