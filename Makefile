@@ -74,9 +74,18 @@ $(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench.py
 
-## demo: build and install the collection, start the emulator, run the demo playbooks
-demo: venv
-	PATH="$(BIN):$$PATH" demo/run.sh
+## demo: build and install the collection, start the emulator, run the demo playbook
+# Its own small venv (.venv-demo) from demo/requirements.txt: ansible-core and requests only, so a
+# first make demo does not wait for make test's toolchain.
+DEMO_VENV := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+$(DEMO_STAMP): demo/requirements.txt
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r demo/requirements.txt
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	PATH="$(abspath $(DEMO_VENV))/bin:$$PATH" demo/run.sh
 
 ## ee-demo: build an execution environment with ansible-builder and podman and run the demo in it,
 ## as AWX runs a job (needs podman; root once to make the Debian base, see demo/ee_base.sh)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build and install the collection, start the emulator, run the demo playbook, stop the emulator.
-# Expects ansible-galaxy, ansible-playbook and python on PATH (make demo provides them).
+# Build and install the collection, start the emulator, run the demo playbook (list, report, check,
+# remediate, check again), print the report as it stands after remediation, stop the emulator.
+# Expects ansible-galaxy, ansible-playbook and python on PATH (make demo provides them: .venv-demo,
+# from demo/requirements.txt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -26,5 +28,6 @@ UPSTASH_API_URL="$api_url" UPSTASH_EMAIL="$demo_email" UPSTASH_API_KEY="$demo_ap
   ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
   ansible-playbook "$work/demo/site.yml"
 
-echo "== The report rendered through the lookup"
-cat "$work/demo/connectors-report.md"
+# The last word is the state after remediation: what the compliance check now sees.
+echo "== After remediation: the report rendered again through the lookup"
+cat "$work/demo/connectors-report-after.md"

@@ -3,12 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The user guide (docs/docsite/rst) shows only code that runs here.
+"""The user guide (docs/docsite/rst) and the README show only code that runs here.
 
 Every yaml, jinja and bash block of the guide is a verbatim excerpt of a file in
 docs/docsite/recipes/, and every recipe there is run against the emulator below, with its outcome
 checked. The error messages quoted in the troubleshooting guide are matched against the message
 templates in plugins/, so a reworded message cannot leave the guide behind.
+
+The README's shell blocks are a newcomer's path: each is run as written (install from the checkout,
+the emulator started from the checkout, the quick-start playbook against it) or, where running it
+would need Galaxy or change this venv, checked (make targets, the Galaxy name, pip's dry run). Its
+tour playbook and template run against the emulator, and its table of environment variables is
+the list the plugins read.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import textwrap
 import threading
 
 import pytest
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUIDE = os.path.join(ROOT, "docs", "docsite", "rst")
@@ -91,8 +98,6 @@ def guide_files():
 
 
 def test_the_guide_exists_and_is_listed_in_extra_docs():
-    import yaml
-
     with open(os.path.join(ROOT, "docs", "docsite", "extra-docs.yml"), encoding="utf-8") as extra:
         listed = [entry for section in yaml.safe_load(extra)["sections"] for entry in section["toctree"]]
     assert sorted(listed) == sorted(os.path.basename(path)[:-4] for path in guide_files())
@@ -315,3 +320,155 @@ def test_every_recipe_has_a_test():
         "platform/credential_type.yml", "platform/execution-environment.yml", "platform/internal_ca.yml",
     }
     assert set(recipe_files()) == tested
+
+
+# --- the README ------------------------------------------------------------------------------------
+
+README = os.path.join(ROOT, "README.md")
+_FENCE = re.compile(r"^```(?P<language>[\w+-]*)\n(?P<body>.*?)^```$", re.M | re.S)
+SHELL_LANGUAGES = ("sh", "bash", "shell", "console")
+# The URL the README shows the emulator printing; the tests put the one it really printed instead.
+EXAMPLE_URL = "http://127.0.0.1:40731"
+GALAXY_INSTALL = "ansible-galaxy collection install upstash.cloud"
+PIP_INSTALL = "python3 -m pip install -r requirements.txt"
+START_EMULATOR = "python3 emulator/upstash_emulator.py"
+
+
+def readme_blocks(*languages):
+    with open(README, encoding="utf-8") as readme:
+        text = readme.read()
+    return [match.group("body") for match in _FENCE.finditer(text) if match.group("language") in languages]
+
+
+def commands(block):
+    """The commands of a shell block, without comments."""
+    return [line.split(" #")[0].strip() for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def readme_block_kind(block):
+    """How the user-path test runs or checks a shell block of the README; None: it does not know it."""
+    lines = commands(block)
+    if lines and all(line.startswith("make ") for line in lines):
+        return "make targets"
+    if lines == [GALAXY_INSTALL]:
+        return "install from Galaxy"
+    if lines and lines[0].startswith("ansible-galaxy collection build"):
+        return "install from the checkout"
+    if lines == [PIP_INSTALL]:
+        return "requests"
+    if lines == [START_EMULATOR]:
+        return "start the emulator"
+    if EXAMPLE_URL in block and lines[-1].startswith("ansible-playbook "):
+        return "a playbook against the emulator"
+    return None
+
+
+def _user_environment(home):
+    environment = dict((name, value) for name, value in os.environ.items() if not name.startswith(("UPSTASH_", "ANSIBLE_")))
+    environment.update(HOME=str(home), ANSIBLE_NOCOLOR="1", PATH=BIN + os.pathsep + environment.get("PATH", ""))
+    return environment
+
+
+def _bash(block, cwd, environment, timeout=120):
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=str(cwd), env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
+    assert result.returncode == 0, "%s\n%s" % (block, result.stdout[-6000:])
+    assert "Traceback" not in result.stdout, result.stdout[-6000:]
+    return result.stdout
+
+
+def test_every_shell_block_of_the_readme_is_run_or_checked():
+    blocks = readme_blocks(*SHELL_LANGUAGES)
+    unknown = [block for block in blocks if readme_block_kind(block) is None]
+    assert unknown == [], "README shell blocks no test runs or checks: %r" % unknown
+    assert sorted(set(readme_block_kind(block) for block in blocks)) == sorted([
+        "make targets", "install from Galaxy", "install from the checkout", "requests", "start the emulator",
+        "a playbook against the emulator",
+    ])
+
+
+def test_the_readmes_make_commands_are_targets_of_the_makefile():
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as makefile:
+        targets = set(re.findall(r"^([\w-]+):", makefile.read(), re.M))
+    named = [line.split()[1] for block in readme_blocks(*SHELL_LANGUAGES) if readme_block_kind(block) == "make targets"
+             for line in commands(block)]
+    assert "demo" in named and "test" in named
+    assert sorted(set(named) - targets) == []
+
+
+def test_the_readmes_user_path_runs_as_written(tmp_path):
+    """Install from Galaxy (its name checked), from the checkout (run), requests (pip's dry run), the
+    emulator from the checkout (run) and the quick-start playbook against it (run), in a checkout copy
+    with an empty HOME."""
+    checkout, home = tmp_path / "checkout", tmp_path / "home"
+    shutil.copytree(ROOT, str(checkout), ignore=shutil.ignore_patterns(
+        ".git", ".venv*", ".ansible", ".cache", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "output",
+        "*.tar.gz", "build", "dist", "tests", "benchmarks"))
+    home.mkdir()
+    environment = _user_environment(home)
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as galaxy_file:
+        galaxy = yaml.safe_load(galaxy_file)
+    kinds = [(readme_block_kind(block), block) for block in readme_blocks(*SHELL_LANGUAGES)]
+    emulator = None
+    try:
+        for kind, block in kinds:
+            if kind == "install from Galaxy":
+                assert GALAXY_INSTALL.split()[-1] == "%s.%s" % (galaxy["namespace"], galaxy["name"])
+            elif kind == "install from the checkout":
+                output = _bash(block, checkout, environment)
+                assert re.search(r"^upstash\.cloud +%s *$" % re.escape(galaxy["version"]), output, re.M), output
+                installed = home / ".ansible" / "collections" / "ansible_collections" / "upstash" / "cloud"
+                assert (installed / "MANIFEST.json").is_file()
+            elif kind == "requests":
+                # Into this venv, which has them: pip checks the file without the index and installs nothing.
+                output = _bash(block.replace(PIP_INSTALL, PIP_INSTALL + " --dry-run --no-index"), checkout, environment)
+                assert "Requirement already satisfied: requests" in output
+            elif kind == "start the emulator":
+                emulator = subprocess.Popen(["bash", "-c", block], cwd=str(checkout), env=environment,  # pylint: disable=consider-using-with
+                                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+                line = emulator.stdout.readline().strip()
+                assert re.fullmatch(r"UPSTASH_API_URL=http://127\.0\.0\.1:\d+", line), line
+                url = line.split("=", 1)[1]
+            elif kind == "a playbook against the emulator":
+                assert emulator is not None, "the README runs a playbook before it starts the emulator"
+                output = _bash(block.replace(EXAMPLE_URL, url), checkout, environment)
+                assert '"msg": "pg-source: failed"' in output
+                assert "failed=0" in output
+                assert "emulator-demo-key" not in output
+    finally:
+        if emulator is not None:
+            os.killpg(emulator.pid, 15)
+            emulator.wait(timeout=10)
+    assert emulator is not None
+
+
+def test_the_readmes_tour_and_template_run_against_the_emulator(ansible, tmp_path, emulator):
+    playbooks = [yaml.safe_load(block) for block in readme_blocks("yaml")]
+    assert len(playbooks) == 1 and "hosts" in playbooks[0][0]
+    tour = playbooks[0]
+    (template,) = readme_blocks("jinja")
+    (tmp_path / "template.j2").write_text(template)
+    # The template, rendered once more at the end of the tour, for the cluster the emulator calls prod-events.
+    tour[0]["tasks"].append({"name": "The README's template", "ansible.builtin.template": {
+        "src": str(tmp_path / "template.j2"), "dest": str(tmp_path / "rendered.txt"), "mode": "0644"},
+        "vars": {"cluster_id": PROD}})
+    (tmp_path / "tour.yml").write_text(yaml.safe_dump(tour, sort_keys=False))
+    output = ansible(str(tmp_path / "tour.yml"))
+    assert "changed: [localhost] => (item=pg-source)" in output
+    assert '"msg": "pg-source: running"' in output
+    assert "failed=0" in output
+    assert (tmp_path / "rendered.txt").read_text().strip() == "mongo-sink is running"
+    assert [entry["path"] for entry in emulator.stats()["requests_log"] if entry["method"] != "GET"] == [
+        "/v2/kafka/connector/cHJvZC1ldmVudHMvcGctc291cmNl/restart"]
+
+
+def test_the_readme_lists_every_environment_variable_the_plugins_read():
+    read = set()
+    for path in glob.glob(os.path.join(ROOT, "plugins", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as source:
+            read.update(re.findall(r"\bUPSTASH_[A-Z_]+\b", source.read()))
+    with open(README, encoding="utf-8") as readme:
+        listed = set(re.findall(r"^\| `(UPSTASH_[A-Z_]+)` \|", readme.read(), re.M))
+    assert {"UPSTASH_EMAIL", "UPSTASH_API_KEY", "UPSTASH_API_URL", "UPSTASH_VALIDATE_CERTS", "UPSTASH_CA_PATH",
+            "UPSTASH_MAX_RESPONSE_MB"} <= read
+    assert listed == read
