@@ -95,4 +95,4 @@ ee-demo: venv
 	PATH="$(BIN):$$PATH" demo/ee.sh
 
 clean:
-	rm -rf $(VENV) .venv-matrix build .pytest_cache
+	rm -rf $(VENV) .venv-matrix .venv-demo build .pytest_cache

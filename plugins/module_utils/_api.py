@@ -54,6 +54,8 @@ MAX_JSON_DEPTH = 32
 MAX_CONCURRENT_REQUESTS = 8
 
 _ID = re.compile(r"\A[A-Za-z0-9_-]+\Z")
+# Cluster ids are UUIDs, connector ids base64 of a few names: far shorter than this.
+ID_MAX = 256
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # requests and urllib3 log raw headers and retried errors, which may repeat what a server echoed; Ansible's
 # log_path handler would write them. Modules imported only when needed are named so they are silenced too.
@@ -86,6 +88,8 @@ def validate_id(value, what):
     if not isinstance(value, str) or not _ID.match(value):
         shown = quoted(value) if isinstance(value, str) else "a value of type %s" % plain_type(value)
         raise UpstashError("Invalid %s %s: it must be a non-empty string of letters, digits, '-' and '_'." % (what, shown))
+    if len(value) > ID_MAX:
+        raise UpstashError("Invalid %s %s: it is %d characters long, and no id of the API is longer than %d." % (what, quoted(value), len(value), ID_MAX))
     return value
 
 

@@ -156,9 +156,6 @@ def transport_failure(client, exc, method, request):
     host = client.host
     if "gaierror" in names:
         return "The host name of %s does not resolve (%s): check api_url." % (host, said)
-    if "ConnectionRefusedError" in names:
-        return ("Nothing accepts connections at %s (%s, %s): is the API, or the emulator, listening at that host and "
-                "port? The emulator prints its URL when it starts." % (host, said, tries))
     if isinstance(exc, requests.exceptions.SSLError):
         if any(isinstance(c, ssl.SSLCertVerificationError) for c in chain) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return ("TLS certificate verification failed for %s (%s); set ca_path to the CA bundle that signs it, or "
@@ -168,6 +165,9 @@ def transport_failure(client, exc, method, request):
         # The proxy's address is not named: a proxy URL often carries a password.
         return ("Could not reach %s through the proxy set by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY for %s (%s): %s; fix the "
                 "proxy, or add the host to NO_PROXY." % (host, request, tries, said))
+    if "ConnectionRefusedError" in names:
+        return ("Nothing accepts connections at %s (%s, %s): is the API, or the emulator, listening at that host and "
+                "port? The emulator prints its URL when it starts." % (host, said, tries))
     if isinstance(exc, requests.exceptions.TooManyRedirects):
         return "Too many redirects from %s for %s." % (host, request)
     if isinstance(exc, requests.exceptions.ConnectTimeout):

@@ -168,8 +168,10 @@ def locate(client, params):
                 raise UpstashError("No Kafka connector has the id %s, and the one named %s has the id %s; nothing was changed."
                                    % (quoted(params["connector_id"]), quoted(params["name"]), quoted(named["connector_id"])))
             return cluster_id, None
-        wrong = [(option, wanted, connector.get(key)) for option, key, wanted in
-                 (("name", "name", params["name"]), ("cluster", "cluster_id", cluster_id)) if wanted is not None and connector.get(key) != wanted]
+        wanted_cluster = cluster_id if params["cluster_name"] is None else "%s (%s)" % (params["cluster_name"], cluster_id)
+        wrong = [(option, shown, connector.get(key)) for option, key, wanted, shown in
+                 (("name", "name", params["name"], params["name"]), ("cluster", "cluster_id", cluster_id, wanted_cluster))
+                 if wanted is not None and connector.get(key) != wanted]
         if wrong:
             raise UpstashError("Kafka connector %s does not match the task: %s; nothing was changed." % (quoted(params["connector_id"]), "; ".join(
                 "its %s is %s, not %s" % (option, quoted(found), quoted(wanted)) for option, wanted, found in wrong)))

@@ -123,7 +123,7 @@ def test_unusable_tasks_fail_before_any_change(api, args, message, requests):
 @pytest.mark.parametrize("args, disagreement", [
     (dict(name="other"), "its name is 'orders', not 'other'"),
     (dict(name=None, cluster_id="k2"), "its cluster is 'k1', not 'k2'"),
-    (dict(name=None, cluster_id=None, cluster_name="staging"), "its cluster is 'k1', not 'k2'"),
+    (dict(name=None, cluster_id=None, cluster_name="staging"), "its cluster is 'k1', not 'staging (k2)'"),
     (dict(name="other", cluster_id="k2"), "its name is 'orders', not 'other'; its cluster is 'k1', not 'k2'"),
 ])
 def test_a_connector_id_that_disagrees_with_name_or_cluster_fails_before_any_change(api, sent, args, disagreement):
