@@ -44,30 +44,31 @@ def it():
     return types.SimpleNamespace(email=EMAIL, api_key=API_KEY, prod=PROD, staging=STAGING, empty=EMPTY)
 
 
-def _load_emulator():
-    spec = importlib.util.spec_from_file_location("upstash_emulator", EMULATOR)
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-upstash_emulator = _load_emulator()
-
-
-def _load_hostile_server():
-    spec = importlib.util.spec_from_file_location("hostile_server", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                                 "hostile_server.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+upstash_emulator = _load("upstash_emulator", EMULATOR)
+hostile_servers = _load("hostile_server", os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile_server.py"))
 
 
 @pytest.fixture
 def hostile_server():
     """A server that writes raw, misbehaving HTTP; see tests/integration/hostile_server.py."""
-    server = _load_hostile_server().HostileServer()
+    server = hostile_servers.HostileServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api_double():
+    """An API stand-in that acts, then misbehaves as each case says; see ApiDouble in hostile_server.py."""
+    double = hostile_servers.ApiDouble()
+    yield double
+    double.stop()
 
 
 def start_emulator(*args, **settings):

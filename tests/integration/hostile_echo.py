@@ -69,20 +69,6 @@ def _json_response(status, reason, data):
     return _response("HTTP/1.1 %d %s" % (status, reason), [("Content-Type", "application/json")], json.dumps(data).encode("utf-8"))
 
 
-def _text_channel(form):
-    return _response("HTTP/1.1 400 Bad Request", [("Content-Type", "text/plain")], ("refused: " + form).encode("utf-8"))
-
-
-def _json_channel(form):
-    return _json_response(403, "Forbidden", {"message": "bad credentials " + form})
-
-
-def _json_unicode_channel(form):
-    # Every character of the form JSON-escaped: only the JSON decoder turns it back into the form.
-    body = '{"error": "denied %s"}' % per_char_unicode(form)
-    return _response("HTTP/1.1 500 Internal Server Error", [("Content-Type", "application/json")], body.encode("utf-8"))
-
-
 def _data_channel(form):
     connector = {
         "connector_id": "echo-1", "name": "echo", "state": "failed", "cluster_id": "echo",
@@ -94,30 +80,20 @@ def _data_channel(form):
     return _json_response(200, "OK", [connector])
 
 
-def _status_line_channel(form):
-    # Not an HTTP version: http.client refuses the line and quotes it whole in its exception.
-    return ("ECHO/1.1 200 %s\r\nContent-Length: 2\r\n\r\n[]" % _single_line(form)).encode("utf-8")
-
-
-def _header_channel(form):
-    # A header line without a colon: urllib3 logs the unparsed data and the answer still arrives.
-    return ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo %s\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]"
-            % _single_line(form)).encode("utf-8")
-
-
-def _redirect_channel(form):
-    # requests names a URL it has no adapter for: "No connection adapters were found for 'ftp://x/...'".
-    return _response("HTTP/1.1 302 Found", [("Location", "ftp://x/" + _single_line(form).replace(" ", "%20"))])
-
-
 CHANNELS = {
-    "text": _text_channel,
-    "json": _json_channel,
-    "json_unicode": _json_unicode_channel,
+    "text": lambda form: _response("HTTP/1.1 400 Bad Request", [("Content-Type", "text/plain")], ("refused: " + form).encode("utf-8")),
+    "json": lambda form: _json_response(403, "Forbidden", {"message": "bad credentials " + form}),
+    # Every character of the form JSON-escaped: only the JSON decoder turns it back into the form.
+    "json_unicode": lambda form: _response("HTTP/1.1 500 Internal Server Error", [("Content-Type", "application/json")],
+                                           ('{"error": "denied %s"}' % per_char_unicode(form)).encode("utf-8")),
     "data": _data_channel,
-    "status_line": _status_line_channel,
-    "header": _header_channel,
-    "redirect": _redirect_channel,
+    # Not an HTTP version: http.client refuses the line and quotes it whole in its exception.
+    "status_line": lambda form: ("ECHO/1.1 200 %s\r\nContent-Length: 2\r\n\r\n[]" % _single_line(form)).encode("utf-8"),
+    # A header line without a colon: urllib3 logs the unparsed data and the answer still arrives.
+    "header": lambda form: ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo %s\r\nContent-Length: 2\r\n"
+                            "Connection: close\r\n\r\n[]" % _single_line(form)).encode("utf-8"),
+    # requests names a URL it has no adapter for: "No connection adapters were found for 'ftp://x/...'".
+    "redirect": lambda form: _response("HTTP/1.1 302 Found", [("Location", "ftp://x/" + _single_line(form).replace(" ", "%20"))]),
 }
 # Where the task still succeeds: the echo is in the returned data, or only in what the libraries log.
 SUCCEEDING_CHANNELS = ("data", "header")
@@ -140,7 +116,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 class HostileEchoServer(socketserver.ThreadingTCPServer):
-    """The server, listening on a free port of 127.0.0.1 from construction; start() serves in a thread."""
+    """The server, serving a free port of 127.0.0.1 from a thread from construction on."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -150,10 +126,7 @@ class HostileEchoServer(socketserver.ThreadingTCPServer):
         self.url = "http://127.0.0.1:%d" % self.server_address[1]
         self.requests = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def start(self):
         self._thread.start()
-        return self
 
     def stop(self):
         self.shutdown()

@@ -3,20 +3,25 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""An HTTP server on 127.0.0.1 that misbehaves in ways the emulator cannot: it writes raw bytes.
+"""Servers on 127.0.0.1 that misbehave in ways the emulator cannot.
 
-The first segment of the request path picks the behaviour, so one server serves every case: with
-api_url http://127.0.0.1:PORT/trickle, a listing request arrives as /trickle/v2/kafka/connectors/ID.
-requests() counts the requests each behaviour received.
+HostileServer writes raw bytes. The first segment of the request path picks the behaviour, so one
+server serves every case: with api_url http://127.0.0.1:PORT/trickle, a listing request arrives as
+/trickle/v2/kafka/connectors/ID. requests() counts the requests each behaviour received.
+
+ApiDouble acts on the lifecycle module's calls, then fails as each case says.
 """
 
 from __future__ import annotations
 
 import collections
 import gzip
+import http.server
 import json
+import re
 import socket
 import socketserver
+import struct
 import threading
 import time
 
@@ -160,19 +165,107 @@ class HostileServer:
     def serve_numeric_cluster_id(sock):
         sock.sendall(_answer(b'[{"cluster_id": 42, "name": "numbered"}, {"cluster_id": "c-2", "name": "other"}]'))
 
-    @staticmethod
-    def serve_never(sock):
-        """Nothing should ever reach this one: the cases that use it are refused before any request."""
-        sock.sendall(_answer(b"[]"))
 
-    @staticmethod
-    def serve_slow(sock):
-        """Takes the request and answers only after 30 seconds."""
-        time.sleep(30)
-        sock.sendall(_answer(b"[]"))
+class ApiDouble:
+    """A stand-in for the API that acts on what it is sent, then misbehaves as a case tells it.
 
+    The playbook starts each case with POST /_double/case {"label", "connectors", "faults"}: the
+    connectors of cluster c-1, and faults, each {"method", "path" (a regular expression the whole
+    path matches), "count" (default 1, -1 for ever), "act" (carry the request out first), "do":
+    "drop", "reset", "delay" (then answer as usual), "hang" or "answer" ("status", "body", "headers")}.
+    log holds every API request: the case's label, method, path, body and time.time(); started, when each case began.
+    """
 
-def unused_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    def __init__(self):
+        double = self
+        self.log, self.connectors, self.faults, self.label, self.started = [], {}, [], "", {}
+        self._lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body, headers=()):
+                data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+                self.send_response(status)
+                for header in (("Content-Type", "application/json"), ("Content-Length", str(len(data)))) + tuple(headers):
+                    self.send_header(*header)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null")
+                if self.path == "/_double/case":
+                    double.start_case(body)
+                    return self._send(200, "{}")
+                fault = double.take_fault(self.command, self.path, body) or {"do": None}
+                if fault["do"] == "delay":
+                    time.sleep(fault["seconds"])
+                if fault["do"] in (None, "delay") or fault.get("act"):
+                    answer = double.act(self.command, self.path, body)
+                if fault["do"] in (None, "delay"):
+                    return self._send(*answer)
+                self.close_connection = True
+                if fault["do"] == "answer":
+                    return self._send(fault["status"], fault.get("body", ""), fault.get("headers", {}).items())
+                if fault["do"] == "hang":
+                    time.sleep(fault.get("seconds", 60))
+                if fault["do"] == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                return None
+
+            do_GET = do_POST = do_DELETE = _serve
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.handle_error = lambda request, address: None
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def start_case(self, case):
+        with self._lock:
+            self.label, self.started[case["label"]] = case["label"], time.time()
+            self.connectors = dict((item.get("connector_id", item.get("name")), dict(item, cluster_id="c-1"))
+                                   for item in case.get("connectors", []))
+            self.faults = [dict(fault, count=fault.get("count", 1)) for fault in case.get("faults", [])]
+
+    def take_fault(self, method, path, body):
+        with self._lock:
+            self.log.append(dict(label=self.label, method=method, path=path, body=body, time=time.time()))
+            for fault in self.faults:
+                if fault["count"] and fault.get("method", method) == method and re.fullmatch(fault["path"], path):
+                    fault["count"] -= 1
+                    return fault
+        return None
+
+    def act(self, method, path, body):
+        """(status, body) of the API's answer; creating, reconfiguring, deleting and acting change the connectors."""
+        parts = path.split("/")[3:]  # after /v2/kafka
+        with self._lock:
+            connector = self.connectors.get(parts[1]) if len(parts) > 1 else None
+            if parts == ["connectors", "c-1"]:
+                return 200, list(self.connectors.values())
+            if parts == ["connector"] and method == "POST":
+                connector = dict(connector_id="dbl-" + body["name"], name=body["name"], cluster_id="c-1", state="pending",
+                                 properties=body["properties"], tasks=[])
+                self.connectors[connector["connector_id"]] = connector
+                return 200, connector
+            if connector is None:
+                return 404, {"error": "connector not found"}
+            if parts[0] == "update-connector":
+                connector["properties"] = dict(connector.get("properties") or {}, **body)
+            elif method == "DELETE":
+                del self.connectors[parts[1]]
+                return 200, '"OK"'
+            elif len(parts) == 3:
+                connector["state"] = "paused" if parts[2] == "pause" else "running"
+                return 200, '"OK"'
+            return 200, connector

@@ -106,17 +106,22 @@ def dirty_checkout(tmp_path_factory):
     return str(copy)
 
 
-def test_the_tarball_holds_exactly_what_users_need(tmp_path):
-    # make test runs this with .venv/ and pytest's caches present in the checkout.
-    dummy, files = build(ROOT, str(tmp_path))
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(the tarball, its files), built from this checkout as make test leaves it: .venv/ and caches present."""
+    return build(ROOT, str(tmp_path_factory.mktemp("built")))
+
+
+def test_the_tarball_holds_exactly_what_users_need(built):
+    dummy, files = built
     assert_exactly_what_users_need(files)
     assert {"plugins/modules/upstash_kafka_connector_info.py", "plugins/lookup/upstash_kafka_connectors.py",
             "emulator/upstash_emulator.py", "docs/docsite/extra-docs.yml"} <= files
 
 
-def test_the_shipped_readme_links_only_to_what_ships(tmp_path):
+def test_the_shipped_readme_links_only_to_what_ships(built):
     """Galaxy shows the tarball's README: its relative links must reach files in the tarball."""
-    dummy, files = build(ROOT, str(tmp_path))
+    dummy, files = built
     with open(os.path.join(ROOT, "README.md")) as readme:
         targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme.read())
     relative = [target for target in targets if "://" not in target]
@@ -131,8 +136,8 @@ def test_a_working_checkouts_junk_stays_out(dirty_checkout, tmp_path):
     assert_exactly_what_users_need(files)
 
 
-def test_manifest_carries_the_galaxy_metadata(tmp_path):
-    tarball, dummy = build(ROOT, str(tmp_path))
+def test_manifest_carries_the_galaxy_metadata(built):
+    tarball, dummy = built
     with open(os.path.join(ROOT, "galaxy.yml")) as galaxy_file:
         galaxy = yaml.safe_load(galaxy_file)
     with tarfile.open(tarball) as tar:

@@ -80,31 +80,21 @@ def commented_templates(text):
 
 
 def localised(text, emulator, it, output_dir):
-    return (
-        text.replace(PLACEHOLDER_CLUSTER_ID, it.prod)
-        .replace(PLACEHOLDER_EMAIL, it.email)
-        .replace(PLACEHOLDER_URL, emulator.url)
-        .replace(PLACEHOLDER_DIR, output_dir.rstrip("/") + "/")
-    )
+    for placeholder, value in ((PLACEHOLDER_CLUSTER_ID, it.prod), (PLACEHOLDER_EMAIL, it.email), (PLACEHOLDER_URL, emulator.url),
+                               (PLACEHOLDER_DIR, output_dir.rstrip("/") + "/")):
+        text = text.replace(placeholder, value)
+    return text
 
 
 def play(tasks):
     return {
-        "name": "Examples",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
+        "name": "Examples", "hosts": "localhost", "connection": "local", "gather_facts": False,
         "vars": {
             "ansible_python_interpreter": "{{ ansible_playbook_python }}",
             # Variables the examples take as given, as a user's inventory or vault would define them.
-            "vault_upstash_api_key": "{{ it_api_key }}",
-            "vault_mongodb_password": "example-mongo-password",
-            "upstash_email": "{{ it_email }}",
-            "upstash_api_key": "{{ it_api_key }}",
-            "cluster_id": "{{ prod }}",
-            "cluster_a": "{{ staging }}",
-            "cluster_b": "{{ empty }}",
-            "example_failures": [],
+            "vault_upstash_api_key": "{{ it_api_key }}", "vault_mongodb_password": "example-mongo-password",
+            "upstash_email": "{{ it_email }}", "upstash_api_key": "{{ it_api_key }}",
+            "cluster_id": "{{ prod }}", "cluster_a": "{{ staging }}", "cluster_b": "{{ empty }}", "example_failures": [],
         },
         "tasks": tasks,
     }

@@ -79,33 +79,24 @@ def survivors(text):
 
 @pytest.fixture
 def hostile_server():
-    server = hostile_echo.HostileEchoServer().start()
+    server = hostile_echo.HostileEchoServer()
     yield server
     server.stop()
 
 
-def test_the_server_echoes_every_form_and_urllib3_would_log_it(hostile_server):
-    """The server is as hostile as intended: what it sends holds the key, and urllib3 logs it when let."""
-    forms = echo_forms(EMAIL, API_KEY)
-    assert set(forms) >= {"raw", "basic", "pair", "mime", "url_per_char", "json_unicode", "cut_escaped"}
-    assert survivors(forms["raw"]) and survivors(forms["url_per_char"]) and survivors(forms["mime"])
+def test_every_form_is_found_and_urllib3_would_log_one(hostile_server):
+    """The search sees every form the server writes, and what urllib3 logs of an answer holds the key."""
+    assert all(survivors(form) for form in echo_forms(EMAIL, API_KEY).values())
     records = []
     handler = logging.Handler(logging.INFO)
     handler.emit = lambda record: records.append(record.getMessage())
-    # Lift whatever filter the collection's client may have left on urllib3's loggers in this process.
-    loggers = [logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict) if name.startswith("urllib3")]
-    saved = [logger.filters[:] for logger in loggers]
-    for logger in loggers:
-        logger.filters[:] = []
     logging.getLogger("urllib3").addHandler(handler)
     try:
         answer = requests.get(hostile_server.url + "/v2/kafka/connectors/header__raw", auth=(EMAIL, API_KEY), timeout=10)
     finally:
         logging.getLogger("urllib3").removeHandler(handler)
-        for logger, filters in zip(loggers, saved):
-            logger.filters[:] = filters
     assert answer.status_code == 200
-    assert any("unparsed data" in record and API_KEY[:FRAGMENT] in record for record in records), records
+    assert any("unparsed data" in record and survivors(record) for record in records), records
 
 
 def cases_for(path):
@@ -132,22 +123,17 @@ def test_no_form_of_the_key_reaches_the_output_or_the_log(ansible, hostile_serve
     # Every case reached the server and ended as its channel makes it end.
     assert len(hostile_server.requests) >= len(cases)
     answers = json.loads(results.read_text())
-    assert [answer["item"]["item"] if path == "process" else answer["item"] for answer in answers] == cases
+    assert [answer["item"] for answer in answers] == cases
     for case, answer in zip(cases, answers):
         channel, form = case.split("__")
         if channel in SUCCEEDING_CHANNELS:
             assert not answer.get("failed"), (case, answer)
-            listed = answer["ansible_facts"]["hostile_listed"] if path == "lookup" else answer["connectors"]
             if channel == "data":
-                connector = listed[0]
+                connector = answer["connectors"][0]
                 assert MASK in connector["state_error_message"] and MASK in connector["tasks"][0]["trace"], (case, connector)
                 assert MASK in connector["properties"]["note"] and MASK in connector["properties"]["nested"]["list"][0]
             else:
-                assert listed == []
+                assert answer["connectors"] == []
         else:
-            assert answer.get("failed"), (case, answer)
-            # A form placed across the 200-character cut of a message is cut with it, mask and all.
-            if not form.startswith("cut_"):
-                assert "****" in answer["msg"], (case, answer["msg"])
-    forms = len(echo_forms(EMAIL, API_KEY))
-    print("%s: %d forms x %d channels in %d calls" % (path, forms, len(CHANNELS), len(cases)))
+            # the server's words are left out whole, not masked piece by piece
+            assert answer.get("failed") and "is withheld: it repeats a credential" in answer["msg"], (case, answer)

@@ -35,11 +35,8 @@ ANSIBLE_KEYS = frozenset([
 # The emulator's stand-in for a field a future API version adds: kept as sent, documented nowhere.
 UNKNOWN_FUTURE_FIELDS = frozenset(["schema_version"])
 
-TYPES = {
-    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list": (list,), "dict": (dict,),
-    "complex": (dict,), "raw": (object,), "any": (object,),
-}
-
+TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list": (list,), "dict": (dict,),
+         "complex": (dict,), "raw": (object,), "any": (object,)}
 REQUIRED, OPTIONAL, ABSENT = "required", "optional", "absent"
 
 # What each `returned:` text of the documentation promises for a call: whether the key must be in its
@@ -66,6 +63,7 @@ def expectation(returned, call):
 
 def call_from(item, failed=False):
     """What a call asked for, from the options its loop item gave, and how it ended."""
+    item = item.get("args", item)
     scoped = any(item.get(option) for option in ("terms", "cluster_id", "cluster_name", "connector_id"))
     return types.SimpleNamespace(whole_account=not scoped, fields=item.get("fields") is not None, failed=failed)
 
@@ -185,38 +183,24 @@ def test_return_documentation_matches_real_results(results, collections_path):
 
 def test_the_checker_finds_what_it_looks_for():
     """The checker itself, on results that break each rule once."""
-    specs = {
-        "items": {"type": "list", "elements": "dict", "returned": "success", "contains": {
-            "id": {"type": "str", "returned": "always, unless O(fields) leaves it out"},
+    item = {"id": {"type": "str", "returned": "always, unless O(fields) leaves it out"},
             "count": {"type": "int", "returned": "when sent by the API"},
-            "tags": {"type": "list", "elements": "str", "returned": "when sent by the API",
-                     "description": "V(null) when there are none."},
-        }},
-    }
-    whole = types.SimpleNamespace(whole_account=True, fields=False, failed=False)
-    problems, seen = [], set()
-    check_keys(specs, {"items": [{"id": "a", "count": True, "tags": None, "extra": 1}, {"count": 2, "tags": [3]}]},
-               whole, "", problems, seen)
-    assert problems == [
-        "items[].count: bool, documented as int",
-        "items[].extra: returned, but not documented",
-        "items[].tags[]: int, documented as str",
-        "items[].id: documented as returned 'always, unless O(fields) leaves it out', missing from a call with "
-        "{'whole_account': True, 'fields': False, 'failed': False}",
-    ]
-    problems = []
-    check_keys(specs, {"items": [{"count": 1}]}, types.SimpleNamespace(whole_account=True, fields=True, failed=False), "",
-               problems, set())
-    assert problems == []
-    failure = {"items": specs["items"], "status": {"type": "int", "returned": "on failure, when there is one"}}
-    check_keys(failure, {"status": 404}, types.SimpleNamespace(whole_account=True, fields=False, failed=True), "",
-               problems, set())
-    check_keys(failure, {"items": [], "status": 500}, whole, "", problems, set())
-    assert problems == ["status: documented as returned 'on failure, when there is one', but in a call with "
-                        "{'whole_account': True, 'fields': False, 'failed': False}"]
-    problems = []
-    check_keys({"name": {"type": "str", "returned": "always"}}, {"name": None}, whole, "", problems, set())
-    assert problems == ["name: null, but its description does not say it can be V(null)"]
+            "tags": {"type": "list", "elements": "str", "returned": "when sent by the API", "description": "V(null) when there are none."}}
+    specs = {"items": {"type": "list", "elements": "dict", "returned": "success", "contains": item},
+             "status": {"type": "int", "returned": "on failure, when there is one"}, "name": {"type": "str", "returned": "always"}}
+
+    def problems(result, whole_account=True, fields=False, failed=False):
+        found = []
+        check_keys(specs, result, types.SimpleNamespace(whole_account=whole_account, fields=fields, failed=failed), "", found, set())
+        return found
+
+    call = "a call with {'whole_account': True, 'fields': False, 'failed': False}"
+    assert problems({"name": None, "status": 500, "items": [{"id": "a", "count": True, "tags": None, "extra": 1}, {"count": 2, "tags": [3]}]}) == [
+        "name: null, but its description does not say it can be V(null)",
+        "status: documented as returned 'on failure, when there is one', but in " + call,
+        "items[].count: bool, documented as int", "items[].extra: returned, but not documented", "items[].tags[]: int, documented as str",
+        "items[].id: documented as returned 'always, unless O(fields) leaves it out', missing from " + call]
+    assert problems({"name": "n", "items": [{"count": 1}]}, fields=True) == problems({"name": "n", "status": 404}, failed=True) == []
     with pytest.raises(AssertionError, match="not a condition this test knows"):
-        expectation("sometimes", whole)
-    assert documented_paths(specs) == {"items", "items[]", "items[].id", "items[].count", "items[].tags", "items[].tags[]"}
+        expectation("sometimes", types.SimpleNamespace())
+    assert documented_paths(item) == {"id", "count", "tags", "tags[]"}
