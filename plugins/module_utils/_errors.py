@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import ssl
 from urllib.parse import urlsplit
 
@@ -178,9 +179,25 @@ def transport_failure(client, exc, method, request):
         return "Timed out after %g seconds waiting for %s to answer %s (%s)." % (client.timeout, host, request, tries)
     if "IncompleteRead" in names:
         return "The answer from %s to %s was cut off before its end (%s; %s)." % (host, request, said, tries)
-    if names & {"BadStatusLine", "RemoteDisconnected"} and client.base_url.startswith("http:"):
+    if names & {"BadStatusLine", "RemoteDisconnected", "ConnectionResetError"} and _speaks_tls(client):
         return ("The connection to %s was lost during %s (%s): %s; if that port serves TLS, api_url must start with "
                 "https://." % (host, request, tries, said))
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "The connection to %s was lost during %s (%s): %s." % (host, request, tries, said)
     return "%s at %s could not be sent or answered: %s." % (request, host, said)
+
+
+def _speaks_tls(client):
+    """Whether the port of an http:// api_url completes a TLS handshake: then the scheme is wrong, and
+    the message can say so instead of guessing. Nothing but a handshake is sent."""
+    parts = urlsplit(client.base_url)
+    if parts.scheme != "http":
+        return False
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=min(client.timeout, 5.0)) as sock:
+            context.wrap_socket(sock, server_hostname=parts.hostname).close()
+    except (OSError, ValueError):
+        return False
+    return True

@@ -117,7 +117,6 @@ def test_timeouts_lost_connections_and_unusable_answers_name_the_request(ansible
     assert tls_emulator.stats()["requests"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="a TLS server that resets a plain-HTTP request gets no https:// hint")
 def test_http_to_a_tls_port_hints_at_https(ansible, tls_emulator, tmp_path, it):
     case = dict(name="http:// to a TLS port", options=dict(api_url=tls_emulator.url.replace("https:", "http:"), retries=0),
                 says=["The connection to %s was lost during GET /v2/kafka/connectors/%s (1 try)" % (host_of(tls_emulator.url), it.prod),
