@@ -196,7 +196,7 @@ def _speaks_tls(client):
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        with socket.create_connection((parts.hostname, parts.port or 80), timeout=min(client.timeout, 5.0)) as sock:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=min(client.timeout, 2.0)) as sock:
             context.wrap_socket(sock, server_hostname=parts.hostname).close()
     except (OSError, ValueError):
         return False
