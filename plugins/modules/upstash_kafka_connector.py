@@ -117,7 +117,7 @@ options:
   wait_timeout:
     description:
       - How many seconds O(wait) waits at most; then the task fails, saying the state the connector is in.
-      - A deadline for the whole wait: polls, their retries and a C(Retry-After) from the API end with it.
+      - A deadline for the whole wait; polls, their retries and a C(Retry-After) from the API all end with it.
       - Greater than 0 and at most V(3600).
       - While waiting, each change of state and the time waited so far are shown at C(-v).
     type: float
