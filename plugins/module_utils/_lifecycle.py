@@ -56,10 +56,10 @@ def as_configuration(properties):
         elif isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
             value = str(value)
         if not isinstance(key, str) or not isinstance(value, str):
+            problem = ("name is not a string" if not isinstance(key, str) else
+                       "value is a non-finite number" if isinstance(value, float) else "value is %s" % plain_type(value))
             raise UpstashError("Invalid property %s: Kafka Connect configuration maps names (strings) to strings, numbers or "
-                               "booleans, and this %s." % (quoted(key), "name is not a string" if not isinstance(key, str) else
-                                                            "value is a non-finite number" if isinstance(value, float) else
-                                                            "value is %s" % plain_type(value)))
+                               "booleans, and this %s." % (quoted(key), problem))
         configuration[key] = value
     return configuration
 

@@ -43,7 +43,8 @@ def run(check_mode=False, diff=False, progress=None, **args):
 
 @pytest.mark.parametrize("properties, outcome", [
     ({"tasks.max": 1, "on": True, "off": False, "ratio": 0.5, "topics": "t"}, {"tasks.max": "1", "on": "true", "off": "false", "ratio": "0.5", "topics": "t"}),
-    ({"topics": "t", "x": None}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, and this value is null."),
+    ({"topics": "t", "x": None}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, "
+                                 "and this value is null."),
     ({"x": ["a"]}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, and this value is list."),
     ({"x": {"a": "b"}}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, and this value is dict."),
     ({"x": float("inf")}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, "
