@@ -34,8 +34,10 @@ pytestmark = pytest.mark.skipif(not os.path.exists(BUILDER), reason="ansible-bui
 
 
 def create(definition, context):
-    subprocess.run([BUILDER, "create", "-f", definition, "-c", context], check=True, stdout=subprocess.PIPE,
-                   stderr=subprocess.STDOUT, text=True)
+    # The file's name is asked for: by default ansible-builder names it after the container runtime it
+    # finds on PATH (Containerfile for podman, Dockerfile otherwise), and the content is the same either way.
+    subprocess.run([BUILDER, "create", "-f", definition, "-c", context, "--output-filename", "Containerfile"], check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with open(os.path.join(context, "Containerfile"), encoding="utf-8") as containerfile:
         return containerfile.read()
 
