@@ -5,8 +5,9 @@
 #
 # A pythonX.Y on PATH is only trusted once it has run: pyenv puts shims for every installed version
 # on PATH, but a shim fails for a version pyenv has not activated. Those versions are still usable
-# straight from pyenv's versions/ directory, found through PYENV_ROOT or the shims directory itself
-# (so this also works with a changed HOME, as in a clean-checkout test run).
+# straight from pyenv's versions/ directory, found through PYENV_ROOT, the shims directory itself or
+# the pyenv program on PATH (so this also works with a changed HOME, and with a PATH that has
+# pyenv's bin/ but not its shims, as in a clean-checkout test run under `env -i`).
 set -euo pipefail
 
 version=${1:?usage: $0 X.Y}
@@ -26,6 +27,11 @@ if found=$(command -v "python$version" 2>/dev/null); then
 fi
 if [[ -n ${PYENV_ROOT:-} ]]; then
     from_pyenv+=("$PYENV_ROOT"/versions/"$version".*/bin/python"$version")
+fi
+if pyenv=$(command -v pyenv 2>/dev/null); then
+    # A git checkout of pyenv runs as <root>/bin/pyenv -> <root>/libexec/pyenv. `pyenv root` alone
+    # would answer $HOME/.pyenv when PYENV_ROOT is unset, which a changed HOME does not have.
+    from_pyenv+=("$(dirname "$(dirname "$(readlink -f "$pyenv")")")"/versions/"$version".*/bin/python"$version")
 fi
 
 # PATH wins; among pyenv's versions the newest patch release does. A glob that matched nothing stays
