@@ -6,7 +6,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 PYTHON_VERSION = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: test demo ee-demo venv unit integration units targets sanity lint docs-lint changelog-lint test-matrix bench clean
+.PHONY: test test-stages demo ee-demo venv unit integration units targets sanity lint docs-lint changelog-lint bench-quick test-matrix bench clean
 
 $(STAMP): test-requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +15,26 @@ $(STAMP): test-requirements.txt requirements.txt
 
 venv: $(STAMP)
 
-## test: sanity, lint, docs and changelog gates, unit tests, integration targets and the pytest
-## integration suites, on the one ansible-core of test-requirements.txt (the fast gate)
-test: venv sanity lint docs-lint changelog-lint units targets
-	$(BIN)/python benchmarks/bench.py --quick
-	$(BIN)/python -m pytest tests/integration
+## test: lint, docs and changelog gates, unit tests, integration targets, one round of the benchmark
+## and the pytest integration suites, on the one ansible-core of test-requirements.txt (the fast
+## gate; ansible-test sanity runs on the oldest and newest ansible-core, in make test-matrix)
+# In this order: the quick gates first. .ci/run runs the same stages one by one (make test-stages).
+TEST_STAGES := venv lint docs-lint changelog-lint units targets bench-quick integration
+test: $(TEST_STAGES)
+
+test-stages:
+	@echo $(TEST_STAGES)
 
 # Plain pytest, for quick work on one file (make test runs the same unit tests under ansible-test).
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-# The integration suites that stay in pytest: fault matrix, hostile servers, docs, build, demo.
+# The integration suites that stay in pytest: fault matrix, hostile servers, docs, build, demo; on
+# PYTEST_WORKERS processes (pytest-xdist; auto: one per CPU), since most of their time is spent waiting
+# on ansible-playbook runs and deliberately slow servers.
+PYTEST_WORKERS ?= auto
 integration: venv
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
 
 # ansible-test units and integration run with --local: in this venv, on exactly its pinned packages,
 # installing nothing during the run. --venv would instead pip-install ansible-test's own, unpinned
@@ -40,7 +47,9 @@ units: venv
 targets: venv
 	PATH="$(BIN):$$PATH" tests/ansible_test.sh integration --local --python $(PYTHON_VERSION)
 
-# Every Python version ansible-test supports that this machine has; see tests/sanity.sh.
+# Not part of make test: on this venv's ansible-core, with compile and import also on the oldest target
+# Python the collection documents; see tests/sanity.sh. make test-matrix runs it on the oldest and
+# newest ansible-core.
 sanity: venv
 	PATH="$(BIN):$$PATH" tests/sanity.sh
 
@@ -59,8 +68,13 @@ docs-lint: venv
 changelog-lint: venv
 	PATH="$(BIN):$$PATH" tests/changelog_check.sh
 
-## test-matrix: ansible-test sanity, units and integration on every supported ansible-core, the
-## requests/urllib3 floor, and the pytest suites on the oldest and newest (tests/matrix/*.txt)
+# One round of make bench, so the benchmark cannot rot: fails on errors, never on figures.
+bench-quick: venv
+	$(BIN)/python benchmarks/bench.py --quick
+
+## test-matrix: ansible-test units and integration on every supported ansible-core but make test's,
+## sanity on the oldest and newest, and the pytest suites on the newest and on the oldest with the
+## requests/urllib3 floor (tests/matrix.sh, tests/matrix/*.txt)
 test-matrix:
 	tests/matrix.sh
 
