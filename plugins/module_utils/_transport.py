@@ -217,7 +217,6 @@ class _WholeBodyResponse(http.client.HTTPResponse):
             raise TooLarge()
         if self.length is not None and self.length > limit:
             body = http.client.HTTPResponse.read(self, limit)  # an error answer's first words are enough
-            self._socket.shutdown(socket.SHUT_RDWR)
         elif self.length is not None:
             body = http.client.HTTPResponse.read(self)  # IncompleteRead when cut short
         else:
@@ -233,8 +232,13 @@ class _WholeBodyResponse(http.client.HTTPResponse):
                 if self.status < 300:
                     raise TooLarge()
                 body = body[:limit]
-                # The rest stays unread: this connection cannot carry another request.
+        if self.status >= 300:
+            # A retry or a redirect goes out on a new connection: a server that answered an error may be closing
+            # this one without saying so, and a POST sent into that would be lost and never repeated.
+            try:
                 self._socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.fp, self.length, self.chunked = io.BytesIO(body), len(body), False
         if "Content-Length" in self.msg:  # what urllib3 checks the body against
             self.msg.replace_header("Content-Length", str(len(body)))

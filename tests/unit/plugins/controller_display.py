@@ -20,6 +20,8 @@ except ImportError:  # ansible-core < 2.22
 
 # What stands for the value of a no_log option in a shown result.
 NO_LOG_MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" if mask_secrets is None else "$REDACTED$"
+# How a secret the collection hides (besides no_log options) reads where the result is shown.
+HIDDEN_MASK = "********" if mask_secrets is None else "$REDACTED$"
 
 
 def as_shown(result):

@@ -26,7 +26,7 @@ from ansible_collections.upstash.cloud.plugins.module_utils._module import TASK_
 from ansible_collections.upstash.cloud.plugins.modules import upstash_kafka_cluster_info, upstash_kafka_connector, upstash_kafka_connector_info
 from ansible_collections.upstash.cloud.plugins.plugin_utils import _module_action
 from ansible_collections.upstash.cloud.plugins.plugin_utils._module_action import run_in_controller
-from ansible_collections.upstash.cloud.tests.unit.plugins.controller_display import NO_LOG_MASK, as_shown
+from ansible_collections.upstash.cloud.tests.unit.plugins.controller_display import HIDDEN_MASK, NO_LOG_MASK, as_shown
 
 API = "http://127.0.0.1:9"
 KEY = "Pw5d-1c9e-Hk3s-62fa"
@@ -193,7 +193,7 @@ def test_the_worker_answers_as_the_module_process(both_ways, definition, args, c
 def test_a_secret_found_in_the_api_data_is_hidden_everywhere_but_a_short_one_only_where_it_stands(both_ways):
     from_module, from_worker = both_ways(CONNECTOR, dict(LIFECYCLE, properties={"db.password": "test"}, running_state="restarted"))
     assert from_worker == from_module
-    assert from_worker["msg"].endswith("refused: ******** is in use by test_connector2.")
+    assert from_worker["msg"].endswith("refused: %s is in use by test_connector2." % HIDDEN_MASK)
     assert from_worker["invocation"]["module_args"]["properties"] == {"db.password": "********"}
 
 
