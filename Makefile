@@ -30,8 +30,8 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 # The integration suites that stay in pytest: fault matrix, hostile servers, docs, build, demo; on
-# PYTEST_WORKERS processes (pytest-xdist; auto: one per CPU), since most of their time is spent waiting
-# on ansible-playbook runs and deliberately slow servers.
+# PYTEST_WORKERS processes (pytest-xdist; auto: one per CPU): much of their time is spent waiting out
+# timeouts, retries and deliberately slow servers, which one worker's tests fill with another's.
 PYTEST_WORKERS ?= auto
 integration: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
