@@ -23,7 +23,6 @@ import time
 
 CREATE = "/v2/kafka/connector"
 SECRETS = ("secretvalue", "Listed-Info-3a", "Listed-Sse-4b", "Create-Info-5b", "Create-Sse-6c", "Update-Info-7d")
-# ansible-core 2.17 and 2.18 say "failed to execute in the expected time frame".
 TIMED_OUT = r"(?i)timed out|expected time frame"
 STILL_PENDING = r"^Kafka connector 'slow' was still 'pending' after waiting 3 seconds \(wait_timeout\)\.$"
 
