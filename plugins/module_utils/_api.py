@@ -234,7 +234,7 @@ class Client:
 
     # --- the one request path --------------------------------------------------------------------------
 
-    def request(self, method, path, ids=(), body=None, missing=None):
+    def request(self, method, path, ids=(), body=None, missing=None, expect=None):
         """The body of the 2xx answer to method path (its %s filled by ids, validated), decoded JSON.
 
         missing names what a 404 means (for example "Kafka connector 'x'"), trusted once the endpoint
@@ -268,6 +268,8 @@ class Client:
         if status >= 300:
             raise status_failure(self, response, raw, request, missing)
         data = self._decode(raw, request, status)
+        if expect is not None:
+            self._check_shape(data, request, status, expect)
         self.api_shown, self.last_status = True, status
         return data
 
@@ -291,30 +293,32 @@ class Client:
 
     # --- the API's calls ---------------------------------------------------------------------------------
 
-    def _listing(self, path, ids, missing, item):
-        data = self.request("GET", path, ids, missing=missing)
-        if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
-            what = _json_kind(data) if not isinstance(data, list) else "a JSON list holding %s" % next(
-                _json_kind(entry) for entry in data if not isinstance(entry, dict))
-            raise UpstashError("The answer from %s to GET %s is %s; expected a JSON list of %s objects."
-                               % (self.host, shorten(self.prefix + path % tuple(v for _n, v in ids)), what, item), 200)
-        return data
+    def _check_shape(self, data, request, status, expect):
+        """expect: "object" for one connector, or the kind of object an answer lists ("cluster", "connector")."""
+        if expect == "object":
+            if isinstance(data, dict):
+                return
+            what, expected = _json_kind(data), "a JSON connector object"
+        else:
+            odd = [entry for entry in data if not isinstance(entry, dict)] if isinstance(data, list) else [data]
+            if not odd:
+                return
+            what = _json_kind(data) if not isinstance(data, list) else "a JSON list holding %s" % _json_kind(odd[0])
+            expected = "a JSON list of %s objects" % expect
+        raise UpstashError("The answer from %s to %s is %s; expected %s." % (self.host, request, what, expected), status)
 
     def list_clusters(self):
-        return self._listing("/v2/kafka/clusters", (), None, "cluster")
+        return self.request("GET", "/v2/kafka/clusters", expect="cluster")
 
     def list_connectors(self, cluster_id):
-        return self._listing("/v2/kafka/connectors/%s", [("cluster_id", cluster_id)], "Kafka cluster %s" % quoted(cluster_id), "connector")
+        return self.request("GET", "/v2/kafka/connectors/%s", [("cluster_id", cluster_id)], missing="Kafka cluster %s" % quoted(cluster_id),
+                            expect="connector")
 
     def get_connector(self, connector_id):
-        data = self._connector("GET", "/v2/kafka/connector/%s", connector_id)
-        if not isinstance(data, dict):
-            raise UpstashError("The answer from %s to GET %s is %s; expected a JSON connector object."
-                               % (self.host, shorten("%s/v2/kafka/connector/%s" % (self.prefix, connector_id)), _json_kind(data)), 200)
-        return data
+        return self._connector("GET", "/v2/kafka/connector/%s", connector_id, expect="object")
 
-    def _connector(self, method, path, connector_id, body=None):
-        return self.request(method, path, [("connector_id", connector_id)], body, "Kafka connector %s" % quoted(connector_id))
+    def _connector(self, method, path, connector_id, body=None, expect=None):
+        return self.request(method, path, [("connector_id", connector_id)], body, "Kafka connector %s" % quoted(connector_id), expect)
 
     def create_connector(self, cluster_id, name, properties):
         return self.request("POST", "/v2/kafka/connector", body={"name": name, "cluster_id": validate_id(cluster_id, "cluster_id"),
