@@ -61,6 +61,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # log_path handler would write them. Modules imported only when needed are named so they are silenced too.
 _TRANSPORT_LOGGERS = ("urllib3", "requests", "urllib3.contrib.socks", "urllib3.contrib.pyopenssl", "urllib3.http2",
                       "urllib3.http2.connection")
+if HAS_REQUESTS:
+    for _name in _TRANSPORT_LOGGERS + tuple(name for name in logging.Logger.manager.loggerDict if name.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
+        logging.getLogger(_name).disabled = True
 
 
 def api_argument_spec():
@@ -167,8 +170,6 @@ class Client:
         # A 404 says "no such id" only once this endpoint has answered as the API does.
         self.api_shown = False
         self.last_status = None
-        for name in _TRANSPORT_LOGGERS + tuple(n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
-            logging.getLogger(name).disabled = True
 
     def _parse_api_url(self, api_url):
         try:

@@ -49,11 +49,13 @@ except ImportError:  # ansible-core < 2.19
         """The task arguments as a module process receives them: plain JSON values, vaulted values decrypted."""
         return json.loads(json.dumps(args, cls=AnsibleJSONEncoder, vault_to_text=True))
 else:
+    # Looked up here, once in the controller, rather than in every forked worker: the lookup imports a module.
+    _ENCODER = get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)
+    _DECODER = get_module_decoder("legacy", Direction.CONTROLLER_TO_MODULE)
 
     def args_as_sent(args):
         """The task arguments as a module process receives them: plain JSON values, vaulted values decrypted."""
-        encoded = json.dumps(args, cls=get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE))
-        return json.loads(encoded, cls=get_module_decoder("legacy", Direction.CONTROLLER_TO_MODULE))
+        return json.loads(json.dumps(args, cls=_ENCODER), cls=_DECODER)
 
 
 def reports_invocation(task_vars):
@@ -68,15 +70,18 @@ def reports_invocation(task_vars):
 def process_environment(environment, directory):
     """os.environ with these variables set and the current directory, as the module process would
     have them (ansible-core starts a local module process in the playbook's directory), then restored."""
-    saved, saved_directory = dict(os.environ), os.getcwd()
+    saved, saved_directory = dict((name, os.environ.get(name)) for name in environment), os.getcwd()
     os.environ.update((name, str(value)) for name, value in environment.items())
     try:
         os.chdir(directory)
         yield
     finally:
         os.chdir(saved_directory)
-        os.environ.clear()
-        os.environ.update(saved)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # A variable that sends the module to a module process even on a local connection.
