@@ -63,7 +63,7 @@ def _check_known(option, given, known, seen):
                 option, quoted(value), " (did you mean %s?)" % quoted(near[0]) if near else "", ", ".join(sorted(known))))
 
 
-def _state_of(connector):
+def state_of(connector):
     state = connector.get("state")
     return state.lower() if isinstance(state, str) else None
 
@@ -71,7 +71,7 @@ def _state_of(connector):
 def summarize(connectors):
     """How many connectors there are, and how many in each lower-case state."""
     by_state = {}
-    for state in map(_state_of, connectors):
+    for state in map(state_of, connectors):
         if state is not None:
             by_state[state] = by_state.get(state, 0) + 1
     return {"total": len(connectors), "by_state": by_state}
@@ -80,14 +80,14 @@ def summarize(connectors):
 def shape_connectors(connectors, name=None, connector_id=None, states=None, fields=None, redact_secrets=True):
     """Filter, project, then redact: what the module and the lookup hand back to a playbook."""
     if states is not None:
-        _check_known("states", [state.lower() for state in states], KNOWN_STATES, set(filter(None, map(_state_of, connectors))))
+        _check_known("states", [state.lower() for state in states], KNOWN_STATES, set(filter(None, map(state_of, connectors))))
         wanted = frozenset(state.lower() for state in states)
     if fields is not None:
         _check_known("fields", fields, CONNECTOR_FIELDS, set(key for connector in connectors for key in connector))
     selected = [connector for connector in connectors
                 if (name is None or connector.get("name") == name)
                 and (connector_id is None or connector.get("connector_id") == connector_id)
-                and (states is None or _state_of(connector) in wanted)]
+                and (states is None or state_of(connector) in wanted)]
     if fields is not None:
         selected = [dict((key, value) for key, value in connector.items() if key in fields) for connector in selected]
     return [redact(connector) for connector in selected] if redact_secrets else selected
@@ -140,12 +140,8 @@ def _connectors_of_each(client, cluster_ids):
 
 def query_connectors(client, cluster_ids=(), cluster_name=None, name=None, connector_id=None, states=None, fields=None,
                      redact_secrets=True):
-    """(the connectors a call asks for, the summary of every connector it covered).
-
-    Cluster ids given: those clusters, in order. cluster_name: that cluster. Neither, with a
-    connector_id: that one connector. Neither and no connector_id: every cluster of the account, each
-    connector carrying its cluster_id. The summary counts before the name, connector_id and states filters.
-    """
+    """(the connectors a call asks for, the summary of every connector it covered, counted before the
+    name, connector_id and states filters)."""
     cluster_ids = list(cluster_ids)
     validate_query(cluster_ids, cluster_name, connector_id, states, fields)
     if cluster_name is not None:

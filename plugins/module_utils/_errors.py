@@ -33,15 +33,12 @@ QUOTE_MAX = 100
 _SPACES = re.compile(r"\s+")
 # urllib3's "<HTTPConnection object at 0x..>:" and "HTTPSConnectionPool(host=..., port=443):" say nothing.
 _LIBRARY_NOISE = re.compile(r"<[^>]*object at 0x[0-9a-fA-F]+>:?\s*|\bHTTPS?Connection(?:Pool)?\([^)]*\):?\s*|\[Errno -?\d+\]\s*")
-WITHHELD = "the message is withheld: it repeats a credential"
 
 
 class UpstashError(Exception):
-    """A failure worth one sentence to the user: str() is that sentence.
-
-    status: the HTTP status of the answer it is about, if any (a 2xx one when the API acted but its
-    answer was not what was expected). result: more for a module's result. traceback: for -vvv.
-    """
+    """A failure worth one sentence to the user: str() is that sentence. status: the HTTP status of the
+    answer it is about, if any (a 2xx one when the API acted but its answer was not what was expected);
+    result: more for a module's result; traceback: for -vvv."""
 
     def __init__(self, message, status=None, result=None, traceback_text=None):
         super().__init__(message)
@@ -71,7 +68,7 @@ def plain_type(value):
     return "null" if value is None else type(value).__name__
 
 
-def _causes(exc):
+def causes(exc):
     """exc and every exception behind it, through requests' and urllib3's wrappers, outermost first."""
     chain = []
     while isinstance(exc, BaseException) and all(exc is not seen for seen in chain):
@@ -84,11 +81,11 @@ def _causes(exc):
     return chain
 
 
-def words(text, credential):
+def words(text, credential, whose="the message"):
     """A server's or a library's words as a message quotes them: secrets masked, cut short, and withheld
     whole when they hold the credential in any form."""
     if credential is not None and credential.finds(text):
-        return WITHHELD
+        return "%s is withheld: it repeats a credential" % whose
     return shorten(_SPACES.sub(" ", mask_text(text)).strip())
 
 
@@ -136,13 +133,12 @@ def _api_words(client, raw):
         text = data
     elif text[:1] == "<":
         return "an HTML page"
-    said = words(text, client.credential)
-    return "the API's message is withheld: it repeats a credential" if said == WITHHELD else said
+    return words(text, client.credential, "the API's message")
 
 
 def transport_failure(client, exc, method, request):
     """The sentence for a request that got no usable answer."""
-    chain = _causes(exc)
+    chain = causes(exc)
     names = set(type(cause).__name__ for cause in chain)
     cause = chain[-1]
     partial, expected = getattr(cause, "partial", None), getattr(cause, "expected", None)

@@ -18,37 +18,33 @@ import math
 import time
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api import bounded_seconds, validate_id
-from ansible_collections.upstash.cloud.plugins.module_utils._connectors import TRANSITIONAL_STATES, resolve_cluster_name
-from ansible_collections.upstash.cloud.plugins.module_utils._errors import NotFound, UpstashError, plain_type, quoted, shorten
+from ansible_collections.upstash.cloud.plugins.module_utils._connectors import TRANSITIONAL_STATES, resolve_cluster_name, state_of
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import NotFound, UpstashError, plain_type, quoted, words
 from ansible_collections.upstash.cloud.plugins.module_utils._module import CollectionModule
 from ansible_collections.upstash.cloud.plugins.module_utils._secrets import MASK, redact
 
 POLL_FIRST = 0.5
-POLL_MAX = 5.0
 _AFTER_ACTION = {"pause": "paused", "start": "running", "restart": "restarted"}
 
 
-def connector_argument_spec():
-    """The module's options beside the shared ones; documented in plugins/modules/upstash_kafka_connector.py."""
-    return dict(
-        name=dict(type="str"),
-        cluster_id=dict(type="str"),
-        cluster_name=dict(type="str"),
-        connector_id=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        properties=dict(type="dict"),
-        update_secrets=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
-        running_state=dict(type="str", choices=["running", "paused", "restarted"]),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="float", default=300.0),
-    )
+# The module's options beside the shared ones; documented in plugins/modules/upstash_kafka_connector.py.
+CONNECTOR_OPTIONS = dict(
+    name=dict(type="str"),
+    cluster_id=dict(type="str"),
+    cluster_name=dict(type="str"),
+    connector_id=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    properties=dict(type="dict"),
+    update_secrets=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
+    running_state=dict(type="str", choices=["running", "paused", "restarted"]),
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="float", default=300.0),
+)
 
 
 def as_configuration(properties):
     """The properties as Kafka Connect holds them, string to string: numbers and booleans as the API's
     own clients send them, anything else refused before any request, naming the key."""
-    if not isinstance(properties, dict):
-        raise UpstashError("Invalid properties: expected a mapping of property names to values, got %s." % plain_type(properties))
     configuration = {}
     for key, value in properties.items():
         if isinstance(value, bool):
@@ -106,7 +102,7 @@ def plan_calls(params, current):
         return [("create", wanted)], wanted, "pending"
     calls = []
     changes = plan_properties(wanted or {}, current.get("properties"), params["update_secrets"])
-    state = _state(current)
+    state = state_of(current)
     if changes:
         calls.append(("update", changes))
         # The API restarts a reconfigured connector unless it is paused.
@@ -116,10 +112,6 @@ def plan_calls(params, current):
         calls.append((action, None))
         state = _AFTER_ACTION[action]
     return calls, dict(current.get("properties") or {}, **changes), state
-
-
-def _state(connector):
-    return str(connector.get("state", "")).lower()
 
 
 def _checked(connector, what, status=200):
@@ -157,9 +149,9 @@ def _check_options(params):
 def locate(client, params):
     """(cluster id, the connector as the API sent it, or None when there is none)."""
     cluster_id = params["cluster_id"]
+    if cluster_id is None and params["cluster_name"] is not None:
+        cluster_id = resolve_cluster_name(client, params["cluster_name"])
     if params["connector_id"] is not None:
-        if cluster_id is None and params["cluster_name"] is not None:
-            cluster_id = resolve_cluster_name(client, params["cluster_name"])
         try:
             connector = _checked(client.get_connector(params["connector_id"]), "connector %s" % quoted(params["connector_id"]))
         except NotFound:
@@ -176,8 +168,6 @@ def locate(client, params):
             raise UpstashError("Kafka connector %s does not match the task: %s; nothing was changed." % (quoted(params["connector_id"]), "; ".join(
                 "its %s is %s, not %s" % (option, quoted(found), quoted(wanted)) for option, wanted, found in wrong)))
         return connector.get("cluster_id"), connector
-    if cluster_id is None:
-        cluster_id = resolve_cluster_name(client, params["cluster_name"])
     return cluster_id, _named(client, cluster_id, params["name"])
 
 
@@ -220,10 +210,10 @@ def wait_until_settled(client, connector, seconds, task):
     """The connector once it has left the transitional states, or as last seen when seconds have passed;
     polls, retries and Retry-After pauses all end with the wait."""
     started = time.monotonic()
-    pause, state = POLL_FIRST, _state(connector)
+    pause, state = POLL_FIRST, state_of(connector)
     task.progress("Waiting up to %g s for Kafka connector %s: %s." % (seconds, quoted(connector.get("name")), state))
     with client.ending_within(seconds):
-        while _state(connector) in TRANSITIONAL_STATES and client.call.time_left() > 0:
+        while state_of(connector) in TRANSITIONAL_STATES and client.call.time_left() > 0:
             try:
                 client.call.pause(pause)
                 connector = _checked(client.get_connector(connector["connector_id"]), "connector %s" % quoted(connector["connector_id"]))
@@ -231,9 +221,9 @@ def wait_until_settled(client, connector, seconds, task):
                 if client.call.time_left() > 0:
                     raise
                 break
-            pause = min(pause * 1.5, POLL_MAX)
-            if _state(connector) != state:
-                state = _state(connector)
+            pause = min(pause * 1.5, 5.0)
+            if state_of(connector) != state:
+                state = state_of(connector)
                 task.progress("Kafka connector %s is %s after %.1f s." % (quoted(connector.get("name")), state, time.monotonic() - started))
     return connector, round(time.monotonic() - started, 1)
 
@@ -245,17 +235,16 @@ def manage_connector(client, params, task):
     cluster_id, current = locate(client, params)
     if current is not None and redact_secrets:
         task.hide_secrets_of(current)
-    before = {} if current is None else _diff_side(current.get("properties"), _state(current))
+    before = {} if current is None else _diff_side(current.get("properties"), state_of(current))
 
     if params["state"] == "absent":
-        if current is not None and not task.check_mode:
+        if current is not None:
             try:
-                client.delete_connector(current["connector_id"])
+                if not task.check_mode:
+                    client.delete_connector(current["connector_id"])
                 task.changed = True
             except NotFound:  # deleted meanwhile: absent is reached all the same
                 pass
-        elif current is not None:
-            task.changed = True
         result = dict(changed=task.changed, connector={})
         if task.diff:
             result["diff"] = dict(before=before, after={})
@@ -276,13 +265,13 @@ def manage_connector(client, params, task):
         changed_secrets = [key for call, payload in calls if call in ("create", "update") and current is not None
                            for key, value in payload.items() if _is_secret(key, value)]
         result["diff"] = dict(before=before, after=_diff_side(after_properties, after_state, changed_secrets))
-    if "waited" in result and _state(connector) in TRANSITIONAL_STATES:
+    if "waited" in result and state_of(connector) in TRANSITIONAL_STATES:
         raise UpstashError("Kafka connector %s was still %s after waiting %g seconds (wait_timeout)."
                            % (quoted(connector.get("name")), quoted(connector.get("state")), params["wait_timeout"]), result=result)
-    if "waited" in result and _state(connector) == "failed":
-        reason = shorten(" ".join(str(redact(connector).get("state_error_message") or "no reason given").split()))
+    if "waited" in result and state_of(connector) == "failed":
+        reason = words(str(connector.get("state_error_message") or "no reason given"), client.credential)
         raise UpstashError("Kafka connector %s is failed: %s" % (quoted(connector.get("name")), reason), result=result)
     return result
 
 
-CONNECTOR = CollectionModule(connector_argument_spec(), manage_connector, mutually_exclusive=[("cluster_id", "cluster_name")])
+CONNECTOR = CollectionModule(CONNECTOR_OPTIONS, manage_connector, mutually_exclusive=[("cluster_id", "cluster_name")])

@@ -74,11 +74,6 @@ def _decode_escapes(match):
 _ESCAPE_OPENERS = "%\\&"
 
 
-def _may_escape(text):
-    # Three substring searches are much faster than a scan by _ESCAPE.
-    return any(map(text.__contains__, _ESCAPE_OPENERS))
-
-
 def _views(text):
     """The views of text after each round of decoding: whitespace dropped, then escapes decoded.
 
@@ -86,7 +81,8 @@ def _views(text):
     a form written plainly after it ("%" followed by a key starting with two hex digits).
     """
     views = [text.translate(_DROP_WHITESPACE)]
-    while len(views) <= DECODE_ROUNDS and _may_escape(views[-1]) and _ESCAPE.search(views[-1]):
+    # Three substring searches first: they are much faster than a scan by _ESCAPE.
+    while len(views) <= DECODE_ROUNDS and any(map(views[-1].__contains__, _ESCAPE_OPENERS)) and _ESCAPE.search(views[-1]):
         views.append(_ESCAPE.sub(_decode_escapes, views[-1]).translate(_DROP_WHITESPACE))
     return views
 
@@ -142,23 +138,18 @@ class CredentialForms:
     """The forms of one account's API key, alone and as basic auth with its e-mail, to find in any text."""
 
     def __init__(self, email, api_key):
-        self._exact = []
-        fragments = set()
-        if api_key:
-            key = api_key.encode("utf-8")
-            forms = [api_key, api_key.replace(" ", "+"), key.decode("latin-1")]
-            forms.extend(_base64_forms(key))
-            if email:
-                pair = ("%s:%s" % (email, api_key)).encode("utf-8")
-                forms.extend(_base64_forms(pair)[-2:])
-            # A form is looked for in every round's view of a text, and a key holding an escape ("%00")
-            # reads differently in each, so every round's view of every form is a form.
-            views = set(view for form in forms for view in _views(form))
-            # A form shorter than FRAGMENT is found only whole; runs of FRAGMENT characters of any form are finds.
-            self._exact = sorted((view for view in views if 0 < len(view) < FRAGMENT), key=len, reverse=True)
-            for view in views:
-                for start in range(len(view) - FRAGMENT + 1):
-                    fragments.add(view[start:start + FRAGMENT])
+        key = api_key.encode("utf-8")
+        forms = [api_key, api_key.replace(" ", "+"), key.decode("latin-1")]
+        forms.extend(_base64_forms(key))
+        if email:
+            pair = ("%s:%s" % (email, api_key)).encode("utf-8")
+            forms.extend(_base64_forms(pair)[-2:])
+        # A form is looked for in every round's view of a text, and a key holding an escape ("%00")
+        # reads differently in each, so every round's view of every form is a form.
+        views = set(view for form in forms for view in _views(form))
+        # A form shorter than FRAGMENT is found only whole; runs of FRAGMENT characters of any form are finds.
+        self._exact = sorted((view for view in views if 0 < len(view) < FRAGMENT), key=len, reverse=True)
+        fragments = set(view[start:start + FRAGMENT] for view in views for start in range(len(view) - FRAGMENT + 1))
         self._fragments = frozenset(fragments)
         self._blocks = frozenset(tuple(fragment[start:start + BLOCK]) for fragment in fragments for start in range(FRAGMENT - BLOCK + 1))
         self._exact_pattern = re.compile("|".join(re.escape(view) for view in self._exact)) if self._exact else None
@@ -185,16 +176,10 @@ class CredentialForms:
         A form that only a later view shows was touched by decoding, so it lies within ESCAPE_REACH characters
         of an escape of the first view: beyond that first view, only the stretches around escapes are decoded.
         """
-        if not (self._fragments or self._exact):
-            return False
         view = text.translate(_DROP_WHITESPACE)
         if self._holds_form(view):
             return True
         return any(self._holds_form(decoded) for stretch in _escaped_stretches(view) for decoded in _views(stretch)[1:])
-
-    def withheld(self, text):
-        """text, or None when it holds the credential in any form: such words are withheld whole."""
-        return None if self.finds(text) else text
 
     def withheld_data(self, data):
         """data with each string (keys too) that holds the credential replaced by MASK."""
@@ -272,12 +257,8 @@ _secret_key_memo = {}
 
 def is_secret_key(key):
     """Whether a key (of a mapping, a query string, a header...) names a secret."""
-    try:
+    if key in _secret_key_memo:
         return _secret_key_memo[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable key cannot come from JSON; judge its text
-        return is_secret_key(str(key))
     text = str(key)
     lowered = text.lower()
     secret = any(part in lowered for part in SECRET_KEY_PARTS)
@@ -288,11 +269,6 @@ def is_secret_key(key):
     if len(_secret_key_memo) < 4096:  # keys repeat across connectors; the bound keeps odd data from growing it
         _secret_key_memo[key] = secret
     return secret
-
-
-def _looks_like_credential(text):
-    # "Basic authentication failed" is prose; a token or base64 has a digit, a sign or a capital inside.
-    return any(char in _CREDENTIAL_SIGNS for char in text[1:])
 
 
 def _masked_spans(text, spans, found):
@@ -343,8 +319,9 @@ def _oracle_passwords(text):
 
 
 def _scheme_credentials(text):
+    # "Basic authentication failed" is prose; a token or base64 has a digit, a sign or a capital inside.
     return [match.span("credential") for match in _SCHEME_CREDENTIAL.finditer(text)
-            if _looks_like_credential(match.group("credential"))]
+            if any(char in _CREDENTIAL_SIGNS for char in match.group("credential")[1:])]
 
 
 def mask_text(text, found=None):

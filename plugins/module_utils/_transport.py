@@ -29,6 +29,8 @@ import threading
 import time
 import weakref
 
+from ansible_collections.upstash.cloud.plugins.module_utils._errors import causes
+
 try:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -119,18 +121,6 @@ class Call:
             _current.call = previous
 
 
-def current_call():
-    return getattr(_current, "call", None)
-
-
-def _names_unresolvable_host(error):
-    while error is not None:
-        if isinstance(error, socket.gaierror):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
 class RetryPolicy(Retry):
     """urllib3's Retry with the pauses bounded: Retry-After capped, every pause ending with the call.
 
@@ -157,7 +147,7 @@ class RetryPolicy(Retry):
         return self._is_method_retryable(method) and status_code in self.status_forcelist
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if error is not None and _names_unresolvable_host(error):
+        if any(isinstance(cause, socket.gaierror) for cause in causes(error)):
             raise MaxRetryError(_pool, url, error)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -169,13 +159,8 @@ class RetryPolicy(Retry):
         return None if seconds is None else min(seconds, RETRY_AFTER_MAX)
 
     def sleep(self, response=None):
-        call = current_call()
         wait = self.get_retry_after(response) if response is not None else None
-        wait = wait or self.get_backoff_time()
-        if call is None:
-            time.sleep(wait)
-        else:
-            call.pause(wait)
+        _current.call.pause(wait or self.get_backoff_time())
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -249,23 +234,21 @@ class _DeadlineConnectionMixin:
     as does each request on a kept connection; connecting, sending and reading share its time."""
 
     _attempt_open = False
-    _deadline = None
 
     def _start_attempt(self):
-        call = current_call()
-        self._deadline = None if call is None else call.attempt_deadline(self)
-        if self._deadline is not None:
+        # Every request is sent inside Call.in_this_thread(): the thread's call is always set.
+        if not self._attempt_open:
+            call = _current.call
+            self._deadline = call.attempt_deadline(self)
             self.response_class = functools.partial(_WholeBodyResponse, deadline=self._deadline, max_bytes=call.max_bytes)
+            self._attempt_open = True
 
     def _remaining(self):
         return max(self._deadline - time.monotonic(), 0.001)
 
     def connect(self):
-        if not self._attempt_open:
-            self._start_attempt()
-            self._attempt_open = True
-        if self._deadline is not None:
-            self.timeout = min(self.timeout, self._remaining()) if isinstance(self.timeout, (int, float)) else self._remaining()
+        self._start_attempt()
+        self.timeout = min(self.timeout, self._remaining()) if isinstance(self.timeout, (int, float)) else self._remaining()
         try:
             super().connect()
         except BaseException:
@@ -274,10 +257,8 @@ class _DeadlineConnectionMixin:
 
     def request(self, *args, **kwargs):
         try:
-            if not self._attempt_open:
-                self._start_attempt()
-                self._attempt_open = True
-            if self._deadline is not None and self.sock is not None:
+            self._start_attempt()
+            if self.sock is not None:
                 self.sock.settimeout(self._remaining())
             return super().request(*args, **kwargs)
         finally:

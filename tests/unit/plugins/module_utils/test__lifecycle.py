@@ -49,7 +49,6 @@ def run(check_mode=False, diff=False, progress=None, **args):
     ({"x": {"a": "b"}}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, and this value is dict."),
     ({"x": float("inf")}, "Invalid property 'x': Kafka Connect configuration maps names (strings) to strings, numbers or booleans, "
                           "and this value is a non-finite number."),
-    ("text", "Invalid properties: expected a mapping of property names to values, got str."),
 ])
 def test_properties_are_sent_string_to_string(properties, outcome):
     try:

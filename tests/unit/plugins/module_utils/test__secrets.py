@@ -278,7 +278,3 @@ def test_withheld_data_replaces_every_string_holding_the_credential_keys_too():
             KEY: "x"}
     assert FORMS.withheld_data(data) == {"connectors": [{"name": "echo", "trace": MASK, "n": 1, "ok": True, "none": None}, [MASK, "kept"]],
                                          MASK: "x"}
-
-
-def test_no_key_finds_nothing():
-    assert not CredentialForms(EMAIL, None).finds("abc " + KEY)
