@@ -204,6 +204,9 @@ SECRET_KEY_WORDS = frozenset(("pwd", "pass", "accesskey", "accountkey", "encrypt
 SECRET_KEY_PHRASES = frozenset((("api", "key"), ("private", "key"), ("keystore", "key"), ("access", "key"),
                                 ("account", "key"), ("encryption", "key"), ("user", "info"), ("customer", "key")))
 
+# Every name above holds one of these: a key without any is decided by one search.
+_SECRET_NAME_HINT = "pass|pwd|secret|token|credential|key|jaas|authori|info"
+_MAY_NAME_A_SECRET = re.compile(_SECRET_NAME_HINT)
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
@@ -230,7 +233,7 @@ _ORACLE_PASSWORD = re.compile(
 # host:port, File.java:12 or ${provider:path:key}.
 _KEY_BEFORE_VALUE = re.compile(
     r"(?:(?<![A-Za-z0-9_.\-])|(?<=%26)|(?<=%3[FfBb]))"
-    r"(?=[A-Za-z0-9_.\-]{0,99}?(?i:pass|pwd|secret|token|credential|key|jaas|authori|info))"
+    r"(?=[A-Za-z0-9_.\-]{0,99}?(?i:" + _SECRET_NAME_HINT + "))"
     r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,99})[\"']?[ \t]*"
     r"(?:=|(?P<encoded>%3[Dd])|:(?=[ \t])|(?<=[\"']):|(?P<glued>:)(?![/:0-9\s]))[ \t]*"
 )
@@ -262,11 +265,13 @@ def is_secret_key(key):
         return _secret_key_memo[key]
     text = str(key)
     lowered = text.lower()
-    secret = any(part in lowered for part in SECRET_KEY_PARTS)
-    # Words as separated, and with camelCase humps split too: "dbPwd", but also "PWD" and "pwD".
-    for words in (_WORD_SEPARATORS.split(lowered), _WORD_SEPARATORS.split(_CAMEL_HUMP.sub(" ", text).lower())):
-        secret = secret or any(word in SECRET_KEY_WORDS for word in words) or any(
-            pair in SECRET_KEY_PHRASES for pair in zip(words, words[1:]))
+    secret = False
+    if _MAY_NAME_A_SECRET.search(lowered):
+        # Words as separated, and with camelCase humps split too: "dbPwd", but also "PWD" and "pwD".
+        word_lists = (_WORD_SEPARATORS.split(lowered), _WORD_SEPARATORS.split(_CAMEL_HUMP.sub(" ", text).lower()))
+        secret = any(part in lowered for part in SECRET_KEY_PARTS) or any(
+            word in SECRET_KEY_WORDS for words in word_lists for word in words) or any(
+            pair in SECRET_KEY_PHRASES for words in word_lists for pair in zip(words, words[1:]))
     if len(_secret_key_memo) < 4096:  # keys repeat across connectors; the bound keeps odd data from growing it
         _secret_key_memo[key] = secret
     return secret

@@ -19,7 +19,9 @@ any release.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import multiprocessing
 import os
 import signal
 import time
@@ -183,6 +185,10 @@ class ModuleAction(NormalAction):
                 self._task.environment = (environment if isinstance(environment, list) else [environment]) + [
                     {TASK_ENDS_VARIABLE: "%.3f %.3f" % (left, time.time())}]
             return super().run(tmp, task_vars)
+        if multiprocessing.parent_process() is not None:
+            # This worker is a fork of the controller, and exits after its task: a cycle collection here would
+            # walk (and so copy) every young object the controller left it. Frozen, they are left alone.
+            gc.freeze()
         result = super(NormalAction, self).run(tmp, task_vars)
         environment = {}
         self._compute_environment_string(environment)
