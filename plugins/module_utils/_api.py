@@ -5,8 +5,6 @@
 
 """The one client of the Upstash Developer API: options, one request path, and every failure
 mapped to an UpstashError whose message is one sentence that never holds the credential.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.upstash.cloud.plugins.module_utils._errors import (
     QUOTE_MAX, UpstashError, plain_type, quoted, shorten, status_failure, transport_failure, words)
-from ansible_collections.upstash.cloud.plugins.module_utils._secrets import CredentialForms
+from ansible_collections.upstash.cloud.plugins.module_utils._secrets import MASK, CredentialForms
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -129,15 +127,15 @@ def _deeper_than(data, limit):
     return True
 
 
-def _without_lone_surrogates(value):
-    # A module process cannot return them, and the worker must give the same answer.
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return dict((_without_lone_surrogates(key), _without_lone_surrogates(item)) for key, item in value.items())
-    return value
+def _strings_changed(data, change):
+    """A copy of JSON data with change(string) in place of every string, keys too."""
+    if isinstance(data, str):
+        return change(data)
+    if isinstance(data, list):
+        return [_strings_changed(item, change) for item in data]
+    if isinstance(data, dict):
+        return dict((_strings_changed(key, change), _strings_changed(item, change)) for key, item in data.items())
+    return data
 
 
 class Client:
@@ -289,8 +287,11 @@ class Client:
             raise UpstashError("The answer from %s to %s is nested deeper than %d levels, which no real answer is."
                                % (self.host, request, MAX_JSON_DEPTH), status)
         if "\\ud" in text or "\\uD" in text:
-            data = _without_lone_surrogates(data)
-        return self.credential.withheld_data(data) if self.credential.finds(text) else data
+            # A module process cannot return lone surrogates, and the worker must give the same answer.
+            data = _strings_changed(data, lambda string: _LONE_SURROGATE.sub("\ufffd", string))
+        if self.credential.finds(text):
+            data = _strings_changed(data, lambda string: MASK if self.credential.finds(string) else string)
+        return data
 
     # --- the API's calls ---------------------------------------------------------------------------------
 

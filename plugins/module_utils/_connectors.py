@@ -5,8 +5,6 @@
 
 """What the info modules and the lookup read: which clusters a call covers, fetched concurrently in a
 stable order, and the data code that shapes the answer (filters, projection, summary, redaction).
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations

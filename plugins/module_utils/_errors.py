@@ -9,8 +9,6 @@ answer with an error status and for a request that got no usable answer.
 A sentence names the request as sent (api_url's path prefix included), the host, the HTTP status and
 the server's own words; it quotes at most QUOTE_MAX characters of any value, and withholds whole
 any words that hold the credential in any form.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@
 It reads the connector, works out what differs (plan_calls), sends one call per difference unless
 in check mode, reads the connector back, and waits for it to settle if asked. A change the API
 confirmed is reported as changed whatever happens after it; nothing is sent twice.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ A CollectionModule is a module's own options (the shared ones are added), the ru
 its body, and the secrets its options hold. run_module() runs it under AnsibleModule; the action
 plugins run the same definition in the controller's worker process (plugins/plugin_utils/), with
 the same validation, answer and masking.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations

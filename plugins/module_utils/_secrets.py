@@ -14,8 +14,6 @@ withheld whole, never masked piece by piece.
 Redaction: every string of a connector or cluster is read for secrets (secret-named keys, URL
 passwords, query strings, headers, PEM keys) and those are replaced by MASK. Every pattern is
 bounded, so a text is scanned in time linear in its length, however hostile it is.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations
@@ -181,16 +179,6 @@ class CredentialForms:
         if self._holds_form(view):
             return True
         return any(self._holds_form(decoded) for stretch in _escaped_stretches(view) for decoded in _views(stretch)[1:])
-
-    def withheld_data(self, data):
-        """data with each string (keys too) that holds the credential replaced by MASK."""
-        if isinstance(data, str):
-            return MASK if self.finds(data) else data
-        if isinstance(data, dict):
-            return dict((self.withheld_data(key), self.withheld_data(value)) for key, value in data.items())
-        if isinstance(data, list):
-            return [self.withheld_data(item) for item in data]
-        return data
 
 
 # A key holding one of these anywhere (any case) names a secret: "sslPassword", "client_secret".

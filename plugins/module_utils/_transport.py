@@ -12,8 +12,6 @@ deadline and a size limit, while urllib3 still holds the attempt: an answer cut 
 then a read error its Retry policy handles like any other. Every attempt belongs to a Call, which
 can be cancelled from another thread and can have an end of its own (the task's timeout, a
 wait_timeout): then sockets in use are shut down and no attempt, retry or pause starts after it.
-
-Private to this collection; it may change in any release.
 """
 
 from __future__ import annotations

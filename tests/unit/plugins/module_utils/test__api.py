@@ -22,6 +22,7 @@ from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
 
 from ansible_collections.upstash.cloud.plugins.module_utils._api import Client, api_argument_spec, api_call, bounded_seconds
 from ansible_collections.upstash.cloud.plugins.module_utils._errors import NotFound, UpstashError
+from ansible_collections.upstash.cloud.plugins.module_utils._secrets import MASK
 
 API = "https://api.example.test"
 EMAIL = "ops@example.com"
@@ -139,6 +140,13 @@ def test_a_request_carries_basic_auth_a_user_agent_and_asks_for_json():
     headers = responses.calls[0].request.headers
     assert (headers["Authorization"], headers["User-Agent"], headers["Accept"]) == ("Basic " + PAIR, "ansible-upstash.cloud", "application/json")
     assert responses.calls[0].request.req_kwargs["timeout"] == 5
+
+
+@responses.activate
+def test_strings_of_an_answer_holding_the_credential_are_withheld_keys_too_and_lone_surrogates_replaced():
+    echoed = {"connector_id": "a", "trace": "auth=" + quote(KEY, safe=""), "n": 1, "tasks": ["Bearer " + PAIR, "kept"], KEY: None, "odd": "x\ud800"}
+    responses.get(LIST_URL, body=json.dumps([echoed]))
+    assert client().list_connectors(CLUSTER) == [{"connector_id": "a", "trace": MASK, "n": 1, "tasks": [MASK, "kept"], MASK: None, "odd": "x\ufffd"}]
 
 
 @pytest.mark.parametrize("call, method, path, body, answer", [
