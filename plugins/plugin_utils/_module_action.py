@@ -187,7 +187,8 @@ class ModuleAction(NormalAction):
             return super().run(tmp, task_vars)
         if multiprocessing.parent_process() is not None:
             # This worker is a fork of the controller, and exits after its task: a cycle collection here would
-            # walk (and so copy) every young object the controller left it. Frozen, they are left alone.
+            # walk (and so copy) every young object the controller left it. Frozen, they are left alone. Frozen
+            # again before each loop item, the earlier items' results are too; a call leaves no cycle to free.
             gc.freeze()
         result = super(NormalAction, self).run(tmp, task_vars)
         environment = {}
