@@ -9,14 +9,12 @@ mapped to an UpstashError whose message is one sentence that never holds the cre
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
 import re
-import time
 import traceback
 import warnings
 from urllib.parse import quote, urlsplit
@@ -56,12 +54,10 @@ _ID = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 ID_MAX = 256
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # requests and urllib3 log raw headers and retried errors, which may repeat what a server echoed; Ansible's
-# log_path handler would write them. Modules imported only when needed are named so they are silenced too.
-_TRANSPORT_LOGGERS = ("urllib3", "requests", "urllib3.contrib.socks", "urllib3.contrib.pyopenssl", "urllib3.http2",
-                      "urllib3.http2.connection")
-if HAS_REQUESTS:
-    for _name in _TRANSPORT_LOGGERS + tuple(name for name in logging.Logger.manager.loggerDict if name.split(".")[0] in _TRANSPORT_LOGGERS[:2]):
-        logging.getLogger(_name).disabled = True
+# log_path handler would write them. Their records, from any of their modules, stop at their own loggers.
+for _logger in map(logging.getLogger, ("urllib3", "requests")):
+    _logger.addHandler(logging.NullHandler())
+    _logger.propagate = False
 
 
 def api_argument_spec():
@@ -160,7 +156,7 @@ class Client:
         self.max_bytes = _whole_number(max_response_mb, "max_response_mb", 1) * 1024 * 1024
         # Who asks what of whom, for answer caches: the key only as a digest.
         self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
-        self._verify = self._trust(validate_certs, ca_path)
+        self.verify = self._trust(validate_certs, ca_path)
         self.call = Call(self.timeout, self.max_bytes)
         self._auth = (email, api_key)
         # One session per method, since urllib3 retries by adapter; a read-only call needs only GET's.
@@ -205,28 +201,6 @@ class Client:
         session.mount("https://", adapter)
         return session
 
-    @property
-    def warnings(self):
-        if self._verify is False and self.base_url.startswith("https:"):
-            return ["TLS certificates of %s are not verified (validate_certs is false): use this only for a test "
-                    "endpoint you control." % self.host]
-        return []
-
-    def cancel(self):
-        """End everything this client does, from any thread: nothing is sent after this."""
-        self.call.cancel()
-
-    @contextlib.contextmanager
-    def ending_within(self, seconds):
-        """Nothing is sent, retried or waited for after seconds from now (a wait_timeout)."""
-        previous = self.call.end
-        end = time.monotonic() + seconds
-        self.call.end = end if previous is None else min(previous, end)
-        try:
-            yield
-        finally:
-            self.call.end = previous
-
     def _safe(self, text):
         """text, or a note in its place when it holds the credential in any form."""
         return "(withheld: it repeats a credential)" if self.credential.finds(text) else text
@@ -234,11 +208,9 @@ class Client:
     # --- the one request path --------------------------------------------------------------------------
 
     def request(self, method, path, ids=(), body=None, missing=None, expect=None):
-        """The body of the 2xx answer to method path (its %s filled by ids, validated), decoded JSON.
-
-        missing names what a 404 means (for example "Kafka connector 'x'"), trusted once the endpoint
-        has shown it is the API. Any failure raises UpstashError with the status, if there was one.
-        """
+        """The decoded JSON of the 2xx answer to method path (its %s filled by ids, validated). missing names
+        what a 404 means ("Kafka connector 'x'"), trusted once the endpoint has shown it is the API. Any
+        failure raises UpstashError with the status, if there was one."""
         for name, value in ids:
             validate_id(value, name)
         path = path % tuple(quote(value, safe="") for _name, value in ids)
@@ -246,16 +218,16 @@ class Client:
         request = "%s %s" % (method, shorten(shown))
         if self.call.cancelled:
             raise UpstashError("Nothing was sent for %s: the task's time was up." % request)
-        kwargs = dict(timeout=self.timeout, verify=self._verify, stream=True, allow_redirects=method == "GET")
+        kwargs = dict(timeout=self.timeout, verify=self.verify, stream=True, allow_redirects=method == "GET")
         if body is not None:
             kwargs.update(data=json.dumps(body, ensure_ascii=False).encode("utf-8"), headers={"Content-Type": "application/json"})
         response = None
         try:
-            with self.call.in_this_thread():
-                if method not in self._sessions:
-                    self._sessions[method] = self._session(method)
-                response = self._sessions[method].request(method, self.base_url + path, **kwargs)
-                raw = decompressed_body(response, self.max_bytes, cut=response.status_code >= 300)
+            self.call.bind_thread()
+            if method not in self._sessions:
+                self._sessions[method] = self._session(method)
+            response = self._sessions[method].request(method, self.base_url + path, **kwargs)
+            raw = decompressed_body(response, self.max_bytes, cut=response.status_code >= 300)
         except TooLarge:
             raise UpstashError("The answer from %s to %s is larger than %d MiB (max_response_mb); raise max_response_mb "
                                "if it is expected." % (self.host, request, self.max_bytes // 1048576))
@@ -339,12 +311,9 @@ class Client:
 
 
 def api_call(options, body, warn):
-    """body(client), with a client built from options, as every plugin runs it.
-
-    Python warnings raised meanwhile (by urllib3, say) reach warn(sentence) once each. Anything
-    raised other than an UpstashError becomes one, with the traceback for -vvv; exceptions that are
-    not errors (the task's timeout, an interrupt) pass through.
-    """
+    """body(client), with a client built from options, as every plugin runs it. Python warnings raised
+    meanwhile reach warn(sentence) once each. Any other error becomes an UpstashError, with the traceback
+    for -vvv; exceptions that are not errors (the task's timeout, an interrupt) pass through."""
     client = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -354,21 +323,24 @@ def api_call(options, body, warn):
         except UpstashError:
             raise
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            credential = client.credential if client is not None else _credential_of(options)
-            said = words("%s: %s" % (type(exc).__name__, exc), credential)
+            said = words("%s: %s" % (type(exc).__name__, exc), _credential_of(options, client))
             raise UpstashError("Unexpected internal error in upstash.cloud (%s); this is a bug, please report it with the "
                                "traceback that -vvv shows." % said, traceback_text=traceback.format_exc())
         finally:
-            sentences = list(client.warnings) if client is not None else []
-            credential = client.credential if client is not None else _credential_of(options)
+            sentences = []
+            if client is not None and client.verify is False and client.base_url.startswith("https:"):
+                sentences.append("TLS certificates of %s are not verified (validate_certs is false): use this only for a "
+                                 "test endpoint you control." % client.host)
             for warning in caught:
-                text = "%s: %s" % (warning.category.__name__, words(str(warning.message), credential))
+                text = "%s: %s" % (warning.category.__name__, words(str(warning.message), _credential_of(options, client)))
                 if text not in sentences:
                     sentences.append(text)
             for sentence in sentences:
                 warn(sentence)
 
 
-def _credential_of(options):
+def _credential_of(options, client):
+    if client is not None:
+        return client.credential
     email, api_key = options.get("email"), options.get("api_key")
     return CredentialForms(email if isinstance(email, str) else "", api_key) if isinstance(api_key, str) and api_key else None

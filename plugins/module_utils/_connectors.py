@@ -106,12 +106,9 @@ def resolve_cluster_name(client, cluster_name):
 
 
 def _connectors_of_each(client, cluster_ids):
-    """The connectors of several clusters fetched concurrently, in cluster order.
-
-    The first failure ends the call, as does anything raised in this thread while it waits (the
-    task's timeout): queued requests are dropped, those in flight cut off, and every thread has
-    ended when this returns or raises.
-    """
+    """The connectors of several clusters fetched concurrently, in cluster order. The first failure, or
+    anything raised here while waiting (the task's timeout), ends the call: queued requests are dropped,
+    those in flight cut off, and every thread has ended when this returns or raises."""
     if len(cluster_ids) == 1:
         return [client.list_connectors(cluster_ids[0])]
     from concurrent.futures import ThreadPoolExecutor  # only account-wide calls pay for the import
@@ -130,7 +127,7 @@ def _connectors_of_each(client, cluster_ids):
     except BaseException:
         for future in futures:
             future.cancel()
-        client.cancel()
+        client.call.cancel()
         raise
     finally:
         pool.shutdown(wait=True)

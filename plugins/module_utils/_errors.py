@@ -3,12 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Every failure of this collection as one sentence: the error type, and the sentences for an
-answer with an error status and for a request that got no usable answer.
-
-A sentence names the request as sent (api_url's path prefix included), the host, the HTTP status and
-the server's own words; it quotes at most QUOTE_MAX characters of any value, and withholds whole
-any words that hold the credential in any form.
+"""Every failure as one sentence: the error type, and the sentences for an error status and for a
+request that got no usable answer. A sentence names the request as sent, the host, the HTTP status and
+the server's own words, quotes at most QUOTE_MAX characters of any value, and withholds whole any words
+that hold the credential in any form.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import ssl
 from urllib.parse import urlsplit
 
 from ansible_collections.upstash.cloud.plugins.module_utils._secrets import mask_text
+from ansible_collections.upstash.cloud.plugins.module_utils._transport import GET_RETRY_STATUSES, MUTATION_RETRY_STATUSES, causes
 
 try:
     import requests
@@ -66,19 +65,6 @@ def plain_type(value):
     return "null" if value is None else type(value).__name__
 
 
-def causes(exc):
-    """exc and every exception behind it, through requests' and urllib3's wrappers, outermost first."""
-    chain = []
-    while isinstance(exc, BaseException) and all(exc is not seen for seen in chain):
-        chain.append(exc)
-        inner = getattr(exc, "reason", None)
-        if not isinstance(inner, BaseException):
-            # ProtocolError carries its cause second: ("Connection aborted.", RemoteDisconnected(...)).
-            inner = next((arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)), None)
-        exc = inner if inner is not None else exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    return chain
-
-
 def words(text, credential, whose="the message"):
     """A server's or a library's words as a message quotes them: secrets masked, cut short, and withheld
     whole when they hold the credential in any form."""
@@ -111,7 +97,7 @@ def status_failure(client, response, raw, request, missing):
         hint = "; check that api_url is the API's base URL (https://api.upstash.com, with no /v2)"
     elif 300 <= status < 400:
         hint = "; a change is never sent on to another address"
-    retried = (429, 500, 502, 503, 504) if request.startswith("GET ") else (429, 503)
+    retried = GET_RETRY_STATUSES if request.startswith("GET ") else MUTATION_RETRY_STATUSES
     after = " after %d tries" % (client.retries + 1) if status in retried and client.retries else ""
     return UpstashError("HTTP %d from %s for %s%s: %s%s." % (status, where, request, after, said, hint), status)
 

@@ -3,11 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The module upstash_kafka_connector: bring one connector to the wanted state with as few calls as possible.
-
-It reads the connector, works out what differs (plan_calls), sends one call per difference unless
-in check mode, reads the connector back, and waits for it to settle if asked. A change the API
-confirmed is reported as changed whatever happens after it; nothing is sent twice.
+"""The module upstash_kafka_connector: read the connector, send one call per difference (plan_calls)
+unless in check mode, read it back, and wait for it to settle if asked. A change the API confirmed is
+reported as changed whatever happens after it; nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -27,16 +25,11 @@ _AFTER_ACTION = {"pause": "paused", "start": "running", "restart": "restarted"}
 
 # The module's options beside the shared ones; documented in plugins/modules/upstash_kafka_connector.py.
 CONNECTOR_OPTIONS = dict(
-    name=dict(type="str"),
-    cluster_id=dict(type="str"),
-    cluster_name=dict(type="str"),
-    connector_id=dict(type="str"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    properties=dict(type="dict"),
+    name=dict(type="str"), cluster_id=dict(type="str"), cluster_name=dict(type="str"), connector_id=dict(type="str"),
+    state=dict(type="str", default="present", choices=["present", "absent"]), properties=dict(type="dict"),
     update_secrets=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
     running_state=dict(type="str", choices=["running", "paused", "restarted"]),
-    wait=dict(type="bool", default=False),
-    wait_timeout=dict(type="float", default=300.0),
+    wait=dict(type="bool", default=False), wait_timeout=dict(type="float", default=300.0),
 )
 
 
@@ -63,11 +56,9 @@ def _is_secret(key, value):
 
 
 def plan_properties(wanted, current, update_secrets="always"):
-    """The properties to send so the connector has every wanted value; the API keeps the others.
-
-    An API that returns secrets masked cannot show whether they differ: with update_secrets=always
-    they are sent every time, with on_create only when the connector is created.
-    """
+    """The properties to send so the connector has every wanted value (the API keeps the others). A
+    secret the API returns masked cannot be compared: it is sent every time, or with update_secrets=on_create
+    only on creation."""
     current = current if isinstance(current, dict) else {}
     return dict((key, value) for key, value in wanted.items()
                 if not (key in current and str(current[key]) == value) and not (update_secrets == "on_create" and _is_secret(key, value)))
@@ -210,19 +201,20 @@ def wait_until_settled(client, connector, seconds, task):
     started = time.monotonic()
     pause, state = POLL_FIRST, state_of(connector)
     task.progress("Waiting up to %g s for Kafka connector %s: %s." % (seconds, quoted(connector.get("name")), state))
-    with client.ending_within(seconds):
-        while state_of(connector) in TRANSITIONAL_STATES and client.call.time_left() > 0:
-            try:
-                client.call.pause(pause)
-                connector = _checked(client.get_connector(connector["connector_id"]), "connector %s" % quoted(connector["connector_id"]))
-            except Exception:  # pylint: disable=broad-exception-caught
-                if client.call.time_left() > 0:
-                    raise
-                break
-            pause = min(pause * 1.5, 5.0)
-            if state_of(connector) != state:
-                state = state_of(connector)
-                task.progress("Kafka connector %s is %s after %.1f s." % (quoted(connector.get("name")), state, time.monotonic() - started))
+    # Nothing is sent, retried or waited for once the wait is over; the client is the task's own.
+    client.call.end = started + seconds if client.call.end is None else min(client.call.end, started + seconds)
+    while state_of(connector) in TRANSITIONAL_STATES and client.call.time_left() > 0:
+        try:
+            client.call.pause(pause)
+            connector = _checked(client.get_connector(connector["connector_id"]), "connector %s" % quoted(connector["connector_id"]))
+        except Exception:  # pylint: disable=broad-exception-caught
+            if client.call.time_left() > 0:
+                raise
+            break
+        pause = min(pause * 1.5, 5.0)
+        if state_of(connector) != state:
+            state = state_of(connector)
+            task.progress("Kafka connector %s is %s after %.1f s." % (quoted(connector.get("name")), state, time.monotonic() - started))
     return connector, round(time.monotonic() - started, 1)
 
 

@@ -3,12 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What a module of this collection is, and how it runs as a module process.
-
-A CollectionModule is a module's own options (the shared ones are added), the rules between them,
-its body, and the secrets its options hold. run_module() runs it under AnsibleModule; the action
-plugins run the same definition in the controller's worker process (plugins/plugin_utils/), with
-the same validation, answer and masking.
+"""What a module of this collection is, and how it runs as a module process (run_module); the action
+plugins run the same definition in the worker (plugins/plugin_utils/), with the same validation,
+answer and masking.
 """
 
 from __future__ import annotations
@@ -60,10 +57,8 @@ def shown_options(params):
 
 
 class CollectionModule:
-    """One module: its own options, the rules between them (mutually_exclusive, ...), and its body.
-
-    body(client, params, task) returns the result (changed included) or raises UpstashError.
-    """
+    """One module: its own options, the rules between them (mutually_exclusive, ...), and its body:
+    body(client, params, task) returns the result (changed included) or raises UpstashError."""
 
     def __init__(self, argument_spec, body, **rules):
         self.own_argument_spec = argument_spec
@@ -71,9 +66,7 @@ class CollectionModule:
         self.rules = rules
 
     def argument_spec(self):
-        spec = api_argument_spec()
-        spec.update(self.own_argument_spec)
-        return spec
+        return dict(api_argument_spec(), **self.own_argument_spec)
 
 
 def hide_from_output(values):

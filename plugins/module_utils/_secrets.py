@@ -5,15 +5,12 @@
 
 """Secrets: the account's credential in any disguise, and the secrets inside API data. No I/O.
 
-Credential: a server, a proxy or a library can echo the API key raw, as the base64 of ``email:key``,
-percent-, JSON-, HTML- or repr-escaped, split by whitespace or cut short. A text is read through
-views (whitespace dropped, escapes decoded for a few rounds) in which every disguise becomes one of
-a few fixed forms; a run of FRAGMENT characters of a form is a find. Words that hold a find are
-withheld whole, never masked piece by piece.
+Credential: an echo of the API key, raw, as base64 of ``email:key``, percent-, JSON-, HTML- or
+repr-escaped, split by whitespace or cut short, reads as one of a few fixed forms in some view of the
+text (whitespace dropped, escapes decoded a few rounds); a run of FRAGMENT characters of a form is a find.
 
-Redaction: every string of a connector or cluster is read for secrets (secret-named keys, URL
-passwords, query strings, headers, PEM keys) and those are replaced by MASK. Every pattern is
-bounded, so a text is scanned in time linear in its length, however hostile it is.
+Redaction: the secrets in every string of a connector or cluster are replaced by MASK. Every pattern
+is bounded, so any text, however hostile, is scanned in time linear in its length.
 """
 
 from __future__ import annotations
@@ -32,18 +29,15 @@ FRAGMENT = 8
 # block is a block of some form are the runs of FRAGMENT characters around it looked up.
 BLOCK = 3
 STRIDE = 6
-# Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL, bounded so
-# that the work stays linear.
+# Rounds of decoding: enough for a key percent-encoded twice or JSON-escaped inside a URL.
 DECODE_ROUNDS = 3
 # The longest escape _ESCAPE knows: "&#1114111;" or "&#x10FFFF;".
 _LONGEST_ESCAPE = 10
-# How far decoding reaches from an escape of the first view: a later round's escape can begin with a
-# character an earlier one decoded and take plain characters after it, at most _LONGEST_ESCAPE in each
-# round, and a run of a form holds FRAGMENT characters.
+# How far decoding reaches from an escape of the first view: each round's escape may take up to
+# _LONGEST_ESCAPE characters past what the previous round decoded, and a find holds FRAGMENT more.
 ESCAPE_REACH = _LONGEST_ESCAPE * (DECODE_ROUNDS + 1) + FRAGMENT
 
-# One escape that stands for one character: percent-encoding, JSON and Python string escapes, and
-# the HTML character references a debug page would use. Each alternative has a bounded length.
+# One escape for one character: percent-encoding, JSON and Python escapes, HTML character references.
 _ESCAPE = re.compile(
     r"%[0-9A-Fa-f]{2}"
     r"|\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[\\/\"'bfnrtv])"
@@ -73,11 +67,8 @@ _ESCAPE_OPENERS = "%\\&"
 
 
 def _views(text):
-    """The views of text after each round of decoding: whitespace dropped, then escapes decoded.
-
-    Every round's view is searched, not only the last: an escape can swallow the first characters of
-    a form written plainly after it ("%" followed by a key starting with two hex digits).
-    """
+    """The views of text after each round of decoding: whitespace dropped, then escapes decoded. Every
+    view is searched: an escape can swallow a form's first characters ("%" before a key starting "4a")."""
     views = [text.translate(_DROP_WHITESPACE)]
     # Three substring searches first: they are much faster than a scan by _ESCAPE.
     while len(views) <= DECODE_ROUNDS and any(map(views[-1].__contains__, _ESCAPE_OPENERS)) and _ESCAPE.search(views[-1]):
@@ -86,11 +77,8 @@ def _views(text):
 
 
 def _escaped_stretches(view):
-    """The stretches of view that decoding changes, each with ESCAPE_REACH characters around it.
-
-    Stretches closer than twice that are joined, so that each ends amid text that no round of decoding
-    reaches into: decoded alone, a stretch reads as it does inside the whole view.
-    """
+    """The stretches of view within ESCAPE_REACH of an escape, joined where they meet: each ends amid
+    text no round of decoding reaches into, so decoded alone it reads as it does inside the view."""
     if sum(map(view.count, _ESCAPE_OPENERS)) * 2 * ESCAPE_REACH > len(view):
         # Dense enough for the stretches to cover most of it: decoding it whole costs less than finding them.
         return [view]
@@ -112,11 +100,8 @@ def _escaped_stretches(view):
 
 
 def _base64_forms(data):
-    """The base64 texts (standard and URL-safe alphabets) that can only come from encoding data.
-
-    Inside a longer encoded text, data may start at any of three byte offsets; for each, the
-    characters that depend on data alone are the same whatever surrounds it.
-    """
+    """The base64 texts (standard and URL-safe) that only encoding data gives: inside a longer text data
+    starts at one of three byte offsets, and for each, the characters that depend on data alone are fixed."""
     forms = []
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
@@ -170,11 +155,8 @@ class CredentialForms:
         return False
 
     def finds(self, text):
-        """Whether text holds the key in any form, without decoding the whole text.
-
-        A form that only a later view shows was touched by decoding, so it lies within ESCAPE_REACH characters
-        of an escape of the first view: beyond that first view, only the stretches around escapes are decoded.
-        """
+        """Whether text holds the key in any form. A form only a later view shows was touched by decoding:
+        beyond the first view, only the stretches around its escapes are decoded."""
         view = text.translate(_DROP_WHITESPACE)
         if self._holds_form(view):
             return True
@@ -212,13 +194,10 @@ _ORACLE_PASSWORD = re.compile(
     r"(?i:jdbc:oracle:[a-z0-9]{1,10}:)[^\s/@:\"']{1,128}/(?:\"(?P<quoted>[^\"\r\n]{1,256})\"|(?P<bare>[^\s@\"']{1,256}))@"
 )
 
-# key=value, key: value, "key": value in query strings, ;-separated connection strings, headers,
-# Java maps and JSON. Only the key is matched here, and only a key holding a fragment of a secret
-# name (is_secret_key() decides); the value is read only after a secret key.
-# A key may also follow a URL-encoded '&', '?' or ';', and be joined to its value by a URL-encoded '='
-# (its value then ends at an encoded '&' or ';'). A ':' with no space after it joins a key and its value
-# only where nothing but a separator stands before the key and no digit, '/' or ':' follows: not in
-# host:port, File.java:12 or ${provider:path:key}.
+# key=value, key: value, "key": value in query strings, connection strings, headers, Java maps and JSON,
+# also after an encoded '&', '?' or ';' and before an encoded '='. Only a key that may name a secret is
+# matched (is_secret_key() decides). A ':' with no space after it joins a key and its value only after a
+# separator and before anything but a digit, '/' or ':': not in host:port, File.java:12 or ${provider:path:key}.
 _KEY_BEFORE_VALUE = re.compile(
     r"(?:(?<![A-Za-z0-9_.\-])|(?<=%26)|(?<=%3[FfBb]))"
     r"(?=[A-Za-z0-9_.\-]{0,99}?(?i:" + _SECRET_NAME_HINT + "))"
@@ -350,9 +329,8 @@ def _collect_scalars(value, found):
 
 
 def redact(value, found=None):
-    """A copy of any JSON value with its secrets masked: the value under a secret-named key becomes
-    MASK whatever it is, and every other string is masked where it holds a secret. Keys are kept.
-    Each masked value or substring is added to found when it is given."""
+    """A copy of any JSON value, keys kept: a secret-named key's value becomes MASK, any other string is
+    masked where it holds a secret. Each masked value or substring is added to found when it is given."""
     if isinstance(value, str):
         return mask_text(value, found)
     if isinstance(value, dict):

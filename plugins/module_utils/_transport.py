@@ -5,18 +5,16 @@
 
 """What requests and urllib3 do not bound on their own, fitted into their own machinery.
 
-urllib3's timeouts bound each socket operation, so a server that sends a byte a second never trips
-them. Here every attempt gets a deadline when it starts (a new connection, or a request on a kept
-one) and each read waits only for what is left of it. The body is read whole, within that
-deadline and a size limit, while urllib3 still holds the attempt: an answer cut off mid-body is
-then a read error its Retry policy handles like any other. Every attempt belongs to a Call, which
-can be cancelled from another thread and can have an end of its own (the task's timeout, a
-wait_timeout): then sockets in use are shut down and no attempt, retry or pause starts after it.
+urllib3's timeouts bound each socket operation, so a server sending a byte a second never trips them.
+Here each attempt (a new connection, or a request on a kept one) has a deadline that every read keeps,
+and the body is read whole, within it and a size limit, while urllib3 still holds the attempt: a body
+cut off is a read error its Retry policy handles. Every attempt belongs to a Call, which can be cancelled
+from another thread or reach its own end (the task's timeout, a wait_timeout): then sockets in use are
+shut down and no attempt, retry or pause starts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.client
 import io
@@ -26,8 +24,6 @@ import ssl
 import threading
 import time
 import weakref
-
-from ansible_collections.upstash.cloud.plugins.module_utils._errors import causes
 
 try:
     from requests.adapters import HTTPAdapter
@@ -52,6 +48,19 @@ ERROR_BODY_MAX = 64 * 1024
 _CHUNK = 256 * 1024
 
 _current = threading.local()
+
+
+def causes(exc):
+    """exc and every exception behind it, through requests' and urllib3's wrappers, outermost first."""
+    chain = []
+    while isinstance(exc, BaseException) and all(exc is not seen for seen in chain):
+        chain.append(exc)
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            # ProtocolError carries its cause second: ("Connection aborted.", RemoteDisconnected(...)).
+            inner = next((arg for arg in getattr(exc, "args", ()) if isinstance(arg, BaseException)), None)
+        exc = inner if inner is not None else exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return chain
 
 
 class Cancelled(Exception):
@@ -109,26 +118,19 @@ class Call:
                 except OSError:
                     pass
 
-    @contextlib.contextmanager
-    def in_this_thread(self):
-        """The requests this thread makes meanwhile belong to this call."""
-        previous, _current.call = getattr(_current, "call", None), self
-        try:
-            yield self
-        finally:
-            _current.call = previous
+    def bind_thread(self):
+        """The requests this thread makes from now on belong to this call."""
+        _current.call = self
 
 
 class RetryPolicy(Retry):
-    """urllib3's Retry with the pauses bounded: Retry-After capped, every pause ending with the call.
-
-    Only the listed statuses are retried (urllib3 also retries a 413 carrying Retry-After), and a
-    host name that does not resolve is not retried: waiting will not make a typo resolve.
-    """
+    """urllib3's Retry with Retry-After capped and every pause ending with the call; a host name that does
+    not resolve is not retried: waiting will not make a typo resolve."""
 
     # urllib3 1.26 caps the backoff with a class attribute, renamed in 1.26.9; 2.x takes an argument.
     DEFAULT_BACKOFF_MAX = BACKOFF_MAX
     BACKOFF_MAX = BACKOFF_MAX
+    RETRY_AFTER_STATUS_CODES = frozenset()  # a status is retried only when listed, Retry-After or not
 
     @classmethod
     def for_method(cls, method, retries):
@@ -140,9 +142,6 @@ class RetryPolicy(Retry):
             return cls(backoff_max=BACKOFF_MAX, **kwargs)
         except TypeError:  # urllib3 < 2
             return cls(**kwargs)
-
-    def is_retry(self, method, status_code, has_retry_after=False):
-        return self._is_method_retryable(method) and status_code in self.status_forcelist
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         if any(isinstance(cause, socket.gaierror) for cause in causes(error)):
@@ -195,26 +194,22 @@ class _WholeBodyResponse(http.client.HTTPResponse):
 
     def begin(self):
         super().begin()
-        limit = self._max_bytes if self.status < 300 else ERROR_BODY_MAX
+        limit = self._max_bytes if self.status < 300 else ERROR_BODY_MAX  # an error answer's first words are enough
         if self.length is not None and self.length > limit and self.status < 300:
             raise TooLarge()
-        if self.length is not None and self.length > limit:
-            body = http.client.HTTPResponse.read(self, limit)  # an error answer's first words are enough
-        elif self.length is not None:
-            body = http.client.HTTPResponse.read(self)  # IncompleteRead when cut short
-        else:
-            chunks, size = [], 0
-            while size <= limit:
-                chunk = http.client.HTTPResponse.read(self, _CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-            body = b"".join(chunks)
-            if size > limit:
-                if self.status < 300:
-                    raise TooLarge()
-                body = body[:limit]
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = http.client.HTTPResponse.read(self, min(_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        body = b"".join(chunks)
+        if size > limit and self.status < 300:
+            raise TooLarge()
+        if self.length and size <= limit:  # the connection closed before the length it announced
+            raise http.client.IncompleteRead(body, self.length)
+        body = body[:limit]
         if self.status >= 300:
             # A retry or a redirect goes out on a new connection: a server that answered an error may be closing
             # this one without saying so, and a POST sent into that would be lost and never repeated.
@@ -234,7 +229,7 @@ class _DeadlineConnectionMixin:
     _attempt_open = False
 
     def _start_attempt(self):
-        # Every request is sent inside Call.in_this_thread(): the thread's call is always set.
+        # Client.request() binds its thread to its call before it sends: the thread's call is always set.
         if not self._attempt_open:
             call = _current.call
             self._deadline = call.attempt_deadline(self)

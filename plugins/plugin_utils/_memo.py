@@ -27,10 +27,11 @@ def forget_all():
 
 
 class MemoizingClient:
-    """Wraps an UpstashClient; the same read with the same credentials within ttl seconds is not sent again."""
+    """Wraps a Client; the same read with the same credentials within ttl seconds is not sent again."""
 
     def __init__(self, client, ttl, clock=time.monotonic):
         self._client = client
+        self.call = client.call  # cancelled as the client's own
         self._ttl = ttl
         self._clock = clock
 
@@ -58,6 +59,3 @@ class MemoizingClient:
 
     def list_clusters(self):
         return self._remember(("clusters",), self._client.list_clusters)
-
-    def cancel(self):
-        self._client.cancel()
