@@ -10,6 +10,7 @@
 #   # python: X.Y                   the Python the entry runs on
 #   # checks: sanity units integration pytest   what it runs, any of these four
 #   # blocking: no                  optional: its failures are reported without failing the run (pre-releases)
+#   # pytest: FILE...               optional: the pytest suites it runs, when not all of tests/integration
 # sanity is tests/sanity.sh; units and integration are `ansible-test units|integration --local` through
 # tests/ansible_test.sh, so they run on exactly the pinned packages of the entry (no install during the
 # test, and the floor entry really tests the floor); pytest is `pytest tests/integration`, the suites
@@ -118,7 +119,7 @@ make_venv() {  # make_venv <requirements file>: the entry's venv, rebuilt when i
 }
 
 run_check() {  # run_check <requirements file> <check>
-    local requirements=$1 check=$2 entry version venv home started status=0 result detail
+    local requirements=$1 check=$2 entry version venv home started status=0 result detail suites
     entry=$(entry_of "$requirements")
     version=$(header "$requirements" python)
     venv=$venvs/$entry
@@ -138,7 +139,10 @@ run_check() {  # run_check <requirements file> <check>
         case $check in
             sanity) tests/sanity.sh ;;
             units | integration) tests/ansible_test.sh "$check" --local --python "$version" ;;
-            pytest) "$venv/bin/python" -m pytest -n "$workers" tests/integration ;;
+            pytest)
+                suites=$(header "$requirements" pytest)
+                # shellcheck disable=SC2086  # the suites are separate words
+                "$venv/bin/python" -m pytest -n "$workers" ${suites:-tests/integration} ;;
             *) echo "unknown check: $check"; false ;;
         esac >"$logs/$entry.$check.log" 2>&1 </dev/null
     ); } 2>"$logs/$entry.$check.cpu" || status=$?

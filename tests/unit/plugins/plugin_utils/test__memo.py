@@ -32,6 +32,7 @@ class CountingClient:
         self.calls.append("connector " + connector_id)
         return {"connector_id": connector_id}
 
+
 class Clock:
     now = 100.0
 
