@@ -29,12 +29,14 @@ test-stages:
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-# The integration suites that stay in pytest: fault matrix, hostile servers, docs, build, demo; on
-# PYTEST_WORKERS processes (pytest-xdist; auto: one per CPU): much of their time is spent waiting out
-# timeouts, retries and deliberately slow servers, which one worker's tests fill with another's.
+# The suites that stay in pytest: the emulator's own tests (it is no plugin, so no ansible-core changes
+# them: they run here once, not under ansible-test on every release), then the fault matrix, hostile
+# servers, docs, build and demo; on PYTEST_WORKERS processes (pytest-xdist; auto: one per CPU): much of
+# their time is spent waiting out timeouts, retries and deliberately slow servers, which one worker's
+# tests fill with another's.
 PYTEST_WORKERS ?= auto
 integration: venv
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/emulator tests/integration
 
 # ansible-test units and integration run with --local: in this venv, on exactly its pinned packages,
 # installing nothing during the run. --venv would instead pip-install ansible-test's own, unpinned

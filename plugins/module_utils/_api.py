@@ -221,7 +221,6 @@ class Client:
         kwargs = dict(timeout=self.timeout, verify=self.verify, stream=True, allow_redirects=method == "GET")
         if body is not None:
             kwargs.update(data=json.dumps(body, ensure_ascii=False).encode("utf-8"), headers={"Content-Type": "application/json"})
-        response = None
         try:
             self.call.bind_thread()
             if method not in self._sessions:

@@ -24,6 +24,7 @@ import socketserver
 import struct
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 CONNECTOR = {"connector_id": "hostile-1", "name": "hostile", "state": "running", "properties": {"topics": "t"}}
 
@@ -169,16 +170,17 @@ class HostileServer:
 class ApiDouble:
     """A stand-in for the API that acts on what it is sent, then misbehaves as a case tells it.
 
-    The playbook starts each case with POST /_double/case {"label", "connectors", "faults"}: the
-    connectors of cluster c-1, and faults, each {"method", "path" (a regular expression the whole
-    path matches), "count" (default 1, -1 for ever), "act" (carry the request out first), "do":
-    "drop", "reset", "delay" (then answer as usual), "hang" or "answer" ("status", "body", "headers")}.
+    The test puts every case in cases, by label: {"label", "connectors", "faults"}: the connectors of
+    cluster c-1, and faults, each {"method", "path" (a regular expression the whole path matches),
+    "count" (default 1, -1 for ever), "act" (carry the request out first), "do": "drop", "reset",
+    "delay" (then answer as usual), "hang" or "answer" ("status", "body", "headers")}. The playbook
+    starts each with GET /_double/case?label=... (a url lookup: no module process per case).
     log holds every API request: the case's label, method, path, body and time.time(); started, when each case began.
     """
 
     def __init__(self):
         double = self
-        self.log, self.connectors, self.faults, self.label, self.started = [], {}, [], "", {}
+        self.log, self.connectors, self.faults, self.label, self.started, self.cases = [], {}, [], "", {}, {}
         self._lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -198,8 +200,8 @@ class ApiDouble:
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
-                if self.path == "/_double/case":
-                    double.start_case(body)
+                if self.path.startswith("/_double/case?"):
+                    double.start_case(double.cases[parse_qs(urlsplit(self.path).query)["label"][0]])
                     return self._send(200, "{}")
                 fault = double.take_fault(self.command, self.path, body) or {"do": None}
                 if fault["do"] == "delay":

@@ -90,7 +90,8 @@ def test_the_lifecycle_module_under_faults_on_both_paths(ansible, api_double, tm
     variables, log = tmp_path / "cases.json", tmp_path / "ansible.log"
     runs = [json.loads(json.dumps(dict(case, label="%s (%s)" % (case["name"], path), path=path)).replace("{path}", path))
             for case in CASES for path in PATHS]
-    variables.write_text(json.dumps(dict(lifecycle_runs=runs, listed_connectors=[LEAKY], double_url=api_double.url)))
+    api_double.cases = dict([(run["label"], run) for run in runs] + [("listing", dict(label="listing", connectors=[LEAKY]))])
+    variables.write_text(json.dumps(dict(lifecycle_runs=runs, double_url=api_double.url)))
     output = ansible("lifecycle_faults.yml", "-vvv", "-e", "@%s" % variables,
                      env=dict(UPSTASH_API_URL=api_double.url, ANSIBLE_LOG_PATH=str(log)))
     # A module process that outlived its task would send within these seconds.

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR = os.path.join(ROOT, "emulator", "upstash_emulator.py")
 SPEC = importlib.util.spec_from_file_location("upstash_emulator", EMULATOR)
 upstash_emulator = importlib.util.module_from_spec(SPEC)
