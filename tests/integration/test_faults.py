@@ -225,8 +225,8 @@ def test_the_tasks_timeout_ends_an_account_wide_call_and_nothing_is_sent_after(a
 def test_a_gzip_bomb_is_refused_at_the_size_limit_in_bounded_memory(ansible, hostile_server, tmp_path):
     bomb, expanded = hostile_server.gzip_bomb()
     case = dict(name="gzip_bomb", cluster_id="c-1", paths=["worker", "process", "lookup"],
-                options=dict(api_url=hostile_server.url + "/gzip_bomb", timeout=300, retries=0),
-                says=["The answer from %s to GET /gzip_bomb/v2/kafka/connectors/c-1 is larger than 512 MiB (max_response_mb)"
+                options=dict(api_url=hostile_server.url + "/gzip_bomb", timeout=300, retries=0, max_response_mb=64),
+                says=["The answer from %s to GET /gzip_bomb/v2/kafka/connectors/c-1 is larger than 64 MiB (max_response_mb)"
                       % host_of(hostile_server.url)])
     run_cases(ansible, tmp_path, [case])
     # The largest process of every ansible-playbook run so far: the worker, the module process or the controller.
