@@ -330,8 +330,9 @@ def api_call(options, body, warn):
             if client is not None and client.verify is False and client.base_url.startswith("https:"):
                 sentences.append("TLS certificates of %s are not verified (validate_certs is false): use this only for a "
                                  "test endpoint you control." % client.host)
+            credential = _credential_of(options, client) if caught else None
             for warning in caught:
-                text = "%s: %s" % (warning.category.__name__, words(str(warning.message), _credential_of(options, client)))
+                text = "%s: %s" % (warning.category.__name__, words(str(warning.message), credential))
                 if text not in sentences:
                     sentences.append(text)
             for sentence in sentences:
