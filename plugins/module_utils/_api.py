@@ -154,8 +154,6 @@ class Client:
         self.timeout = bounded_seconds(timeout, "timeout")
         self.retries = _whole_number(retries, "retries", 0, RETRIES_MAX)
         self.max_bytes = _whole_number(max_response_mb, "max_response_mb", 1) * 1024 * 1024
-        # Who asks what of whom, for answer caches: the key only as a digest.
-        self.identity = (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(ca_path), bool(validate_certs))
         self.verify = self._trust(validate_certs, ca_path)
         self.call = Call(self.timeout, self.max_bytes)
         self._auth = (email, api_key)
@@ -164,6 +162,12 @@ class Client:
         # A 404 says "no such id" only once this endpoint has answered as the API does.
         self.api_shown = False
         self.last_status = None
+
+    @property
+    def identity(self):
+        """Who asks what of whom, for answer caches: the key only as a digest."""
+        email, api_key = self._auth
+        return (self.base_url, email, hashlib.sha256(api_key.encode("utf-8")).hexdigest(), repr(self.verify))
 
     def _parse_api_url(self, api_url):
         try:

@@ -129,7 +129,7 @@ class CredentialForms:
             forms.extend(_base64_forms(pair)[-2:])
         # A form is looked for in every round's view of a text, and a key holding an escape ("%00")
         # reads differently in each, so every round's view of every form is a form.
-        views = set(view for form in forms for view in _views(form))
+        views = set(view for form in set(forms) for view in _views(form))
         # A form shorter than FRAGMENT is found only whole; runs of FRAGMENT characters of any form are finds.
         self._exact = sorted((view for view in views if 0 < len(view) < FRAGMENT), key=len, reverse=True)
         long_views = [view for view in views if len(view) >= FRAGMENT]
