@@ -26,8 +26,10 @@ from ansible_collections.upstash.cloud.plugins.module_utils._secrets import reda
 
 # ansible-core 2.22 and later mask secrets wherever they show a result, not in the result itself.
 SECRETS_MASKED_WHEN_SHOWN = register_secrets is not None
-# How the action plugin tells a module process when its task ends: "<seconds left> <epoch when said>".
+# How the action plugin tells a module process when its task ends: "<seconds left> <epoch when said>",
+# then "same-clock" when the process runs on the controller's own host (a local connection).
 TASK_ENDS_VARIABLE = "_UPSTASH_TASK_ENDS"
+SAME_CLOCK = "same-clock"
 
 
 class Task:
@@ -101,11 +103,14 @@ def answer(definition, params, task):
 def time_left_from_environment():
     """Seconds until the task's timeout, as the action plugin said, less the time the module took to start."""
     try:
-        left, said_at = (float(part) for part in os.environ[TASK_ENDS_VARIABLE].split())
-    except (KeyError, ValueError):
+        said = os.environ[TASK_ENDS_VARIABLE].split()
+        left, said_at = float(said[0]), float(said[1])
+    except (KeyError, ValueError, IndexError):
         return None
-    # Clocks of two hosts may differ: a start that seems to have taken longer than the time left is not trusted.
     started_in = time.time() - said_at
+    if said[2:] == [SAME_CLOCK]:
+        return left - started_in  # on a loaded host a start may take longer than the time left: then the task has ended
+    # Clocks of two hosts may differ: a start that seems to have taken longer than the time left is not trusted.
     return left - started_in if 0 <= started_in < left else left
 
 

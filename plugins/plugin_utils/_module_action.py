@@ -38,7 +38,7 @@ from ansible.utils.display import Display
 from ansible_collections.upstash.cloud.plugins.module_utils._api import HAS_REQUESTS
 from ansible_collections.upstash.cloud.plugins.module_utils._errors import quoted
 from ansible_collections.upstash.cloud.plugins.module_utils._module import (
-    SECRETS_MASKED_WHEN_SHOWN, TASK_ENDS_VARIABLE, Task, answer, hide_from_output, shown_options)
+    SAME_CLOCK, SECRETS_MASKED_WHEN_SHOWN, TASK_ENDS_VARIABLE, Task, answer, hide_from_output, shown_options)
 
 display = Display()
 
@@ -181,9 +181,11 @@ class ModuleAction(NormalAction):
             # alarm (set from the task's timeout keyword) says how long is left.
             left = signal.getitimer(signal.ITIMER_REAL)[0]
             if left > 0:
+                said = "%.3f %.3f" % (left, time.time())
+                if self._connection.transport == "local":
+                    said += " " + SAME_CLOCK
                 environment = self._task.environment or []
-                self._task.environment = (environment if isinstance(environment, list) else [environment]) + [
-                    {TASK_ENDS_VARIABLE: "%.3f %.3f" % (left, time.time())}]
+                self._task.environment = (environment if isinstance(environment, list) else [environment]) + [{TASK_ENDS_VARIABLE: said}]
             return super().run(tmp, task_vars)
         if multiprocessing.parent_process() is not None:
             # This worker is a fork of the controller, and exits after its task: a cycle collection here would

@@ -26,6 +26,8 @@ TASK = dict(email="ops@example.com", api_key=KEY, api_url=API)
     ("10 998", 8.0),  # said two seconds ago
     ("10 1005", 10.0),  # said in the future: the clocks differ
     ("1 990", 1.0),  # started longer ago than the time left: not trusted
+    ("10 998 same-clock", 8.0),
+    ("1 990 same-clock", -9.0),  # the controller's own clock: the task has ended
 ])
 def test_the_time_left_is_what_the_action_said_less_the_start(monkeypatch, said, left):
     monkeypatch.setattr(_module, "time", types.SimpleNamespace(time=lambda: 1000.0))

@@ -75,15 +75,16 @@ def test_without_requests_on_the_controller_the_module_process_runs(monkeypatch)
     assert not action().runs_in_controller()
 
 
-@pytest.mark.parametrize("timer, environment", [
-    (12.5, [{"A": "1"}, {TASK_ENDS_VARIABLE: "12.500 1000.000"}]),
-    (0.0, [{"A": "1"}]),
+@pytest.mark.parametrize("timer, transport, environment", [
+    (12.5, "ssh", [{"A": "1"}, {TASK_ENDS_VARIABLE: "12.500 1000.000"}]),
+    (12.5, "local", [{"A": "1"}, {TASK_ENDS_VARIABLE: "12.500 1000.000 same-clock"}]),
+    (0.0, "ssh", [{"A": "1"}]),
 ])
-def test_a_module_process_is_told_when_its_task_ends(monkeypatch, timer, environment):
+def test_a_module_process_is_told_when_its_task_ends(monkeypatch, timer, transport, environment):
     monkeypatch.setattr(_module_action.signal, "getitimer", lambda which: (timer, 0.0))
     monkeypatch.setattr(_module_action.time, "time", lambda: 1000.0)
     monkeypatch.setattr(_module_action.NormalAction, "run", lambda self, tmp=None, task_vars=None: dict(environment=self._task.environment))
-    assert action(transport="ssh").run(task_vars={}) == dict(environment=environment)
+    assert action(transport=transport, become=transport == "local").run(task_vars={}) == dict(environment=environment)
 
 
 def test_process_environment_sets_then_restores_even_after_a_failure(monkeypatch, tmp_path):
