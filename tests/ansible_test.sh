@@ -23,7 +23,7 @@
 # * ansible-test bootstraps pip into each managed venv with a get-pip.py it downloads from
 #   ci-files.testing.ansible.com and caches at ~/.ansible/test/cache/get_pip_<pip version, dots as
 #   underscores>.py. When that file is missing and the host cannot be reached within a few seconds, the
-#   offline stand-in tests/get_pip_offline.py (ensurepip + pip install) is copied to that path, under the
+#   offline stand-in tests/get_pip_offline.py (the pip of ensurepip's wheel installs pip) is copied to that path, under the
 #   current $HOME. Delete the cached file to get the real script once the host is reachable.
 # * `--venv` is appended for the subcommands that take environment options (sanity, units, integration,
 #   network-integration, windows-integration, shell) unless the caller already chose an environment

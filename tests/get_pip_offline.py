@@ -19,8 +19,9 @@ ansible-test (ansible_test/_util/target/setup/requirements.py, ``bootstrap()``) 
 and quiet_pip.py executes this file with ``runpy.run_module(..., run_name='__main__', alter_sys=True)``,
 so ``sys.argv[1:]`` holds exactly those arguments and ``sys.executable`` is the interpreter to bootstrap.
 
-Instead of pip's embedded wheel, this stand-in takes pip from the interpreter's own ``ensurepip``
-and then lets that pip install the requested packages (normally from PyPI or the index configured via PIP_*
+Instead of pip's embedded wheel, this stand-in runs the pip wheel that the interpreter's own ``ensurepip``
+ships, straight from the wheel (or, where a distribution keeps no wheel beside ensurepip, installs it with
+ensurepip first), and lets that pip install the requested packages (normally from PyPI or the index configured via PIP_*
 environment variables, which are inherited). Everything else follows the real get-pip.py:
 ``pip install --upgrade --force-reinstall <args> pip [setuptools] [wheel]``, where setuptools and wheel are only
 added when absent, on Python < 3.12, and not excluded by --no-setuptools/--no-wheel or PIP_NO_SETUPTOOLS/PIP_NO_WHEEL.
@@ -28,6 +29,7 @@ added when absent, on Python < 3.12, and not excluded by --no-setuptools/--no-wh
 Delete the cached file to make ansible-test fetch the real script again once the host is reachable.
 """
 
+import glob
 import importlib.util
 import os
 import subprocess
@@ -70,13 +72,10 @@ def main():
     had_setuptools = importlib.util.find_spec('setuptools') is not None
 
     try:
-        import ensurepip  # pylint: disable=unused-import,import-outside-toplevel
+        import ensurepip  # pylint: disable=import-outside-toplevel
     except ImportError:
         sys.exit('%s: this Python (%s) has no ensurepip module (on Debian/Ubuntu install python3-venv), '
                  'so pip cannot be bootstrapped offline.' % (OFFLINE_STAND_IN_MARKER, sys.executable))
-
-    # ensurepip installs its bundled wheels without network access and ignores PIP_* settings.
-    run([sys.executable, '-m', 'ensurepip'])
 
     # These two options are understood only by get-pip.py, not by pip.
     pip_args = [arg for arg in args if arg not in ('--no-setuptools', '--no-wheel')]
@@ -88,8 +87,20 @@ def main():
     if add_wheel:
         pip_args.append('wheel')
 
+    install = ['install', '--upgrade', '--force-reinstall'] + pip_args
+    bundled = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl')))
+
+    if bundled:
+        # pip runs from its wheel, as get-pip.py runs its embedded one: one install, at the version ansible-test
+        # pinned, instead of ensurepip's own install (pip, and setuptools before 3.12) followed by a reinstall.
+        run([sys.executable, os.path.join(bundled[-1], 'pip')] + install)
+        return
+
+    # ensurepip installs its bundled wheels without network access and ignores PIP_* settings.
+    run([sys.executable, '-m', 'ensurepip'])
+
     # Reinstall pip at the version ansible-test pinned (the bundled one may differ).
-    run([sys.executable, '-m', 'pip', 'install', '--upgrade', '--force-reinstall'] + pip_args)
+    run([sys.executable, '-m', 'pip'] + install)
 
     # The path finders cached the directory listings before ensurepip wrote to site-packages.
     importlib.invalidate_caches()
